@@ -1,0 +1,44 @@
+"""dlkit: the reference implementations, checks, datasets and widgets behind the course.
+
+Submodules are imported on first use, so ``import dlkit`` is instant and touches no files,
+plotting backend or torch:
+
+* ``dlkit.functional``: layer maths, ``*_forward -> (out, cache)`` / ``*_backward``
+* ``dlkit.testing``: the checks that graded tests call
+* ``dlkit.data``: offline datasets, splits and mini-batches
+* ``dlkit.viz``: ipywidgets explorers with static matplotlib fallbacks
+* ``dlkit.backend``: one implementation for NumPy arrays and torch tensors
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+__version__ = "0.1.0"
+
+_SUBMODULES = {"backend", "data", "functional", "init", "models", "testing", "viz"}
+
+__all__ = sorted(_SUBMODULES) + ["__version__", "device_report"]
+
+
+def __getattr__(name: str) -> Any:
+    if name in _SUBMODULES:
+        return importlib.import_module(f"{__name__}.{name}")
+    raise AttributeError(f"module 'dlkit' has no attribute {name!r}")
+
+
+def device_report() -> str:
+    """Which array libraries and devices this kernel can use, in one line each."""
+    import numpy as np
+
+    lines = [f"NumPy {np.__version__}: CPU"]
+    try:
+        import torch
+    except ImportError:
+        lines.append("torch: not installed (pip install -e '.[torch]')")
+    else:
+        cuda = torch.cuda.is_available()
+        gpu = torch.cuda.get_device_name(0) if cuda else "no CUDA GPU"
+        lines.append(f"torch {torch.__version__}: CPU" + (f" and {gpu}" if cuda else f"; {gpu}"))
+    return "\n".join(lines)

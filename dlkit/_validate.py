@@ -1,0 +1,124 @@
+"""Argument checks shared by every public function.
+
+Errors name the argument, what was expected and what was received, and suggest the fix
+where there is an obvious one. They are ``TypeError`` for the wrong kind of object and
+``ValueError`` for the right kind with the wrong shape or values.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+from .backend import describe, is_array, is_torch, namespace
+
+Dim = int | str | None  # an exact size, a named size that must agree, or anything
+
+
+def as_array(x: Any, name: str) -> Any:
+    """``x`` unchanged if it is an array or tensor; Python numbers and lists become NumPy."""
+    if is_array(x):
+        return x
+    if isinstance(x, (int, float, bool, np.number, list, tuple)):
+        arr = np.asarray(x)
+        if arr.dtype.kind in "biuf":
+            return arr.astype(np.float64) if arr.dtype.kind in "bi" else arr
+    raise TypeError(
+        f"{name} must be a NumPy array or a torch tensor; got {describe(x)}"
+    )
+
+
+def check_float(x: Any, name: str) -> Any:
+    """``x`` as an array with a floating dtype (integers are an error: they hide rounding)."""
+    x = as_array(x, name)
+    kind = x.dtype.is_floating_point if is_torch(x) else x.dtype.kind == "f"
+    if not kind:
+        raise TypeError(
+            f"{name} must hold floating-point numbers; got dtype {x.dtype}. "
+            f"Convert it first, e.g. {name}.astype(np.float64)"
+        )
+    return x
+
+
+def check_labels(y: Any, name: str, n: int, num_classes: int | None = None) -> Any:
+    """Integer class labels of shape ``(n,)``, each in ``[0, num_classes)``."""
+    y = as_array(y, name)
+    integer = not y.dtype.is_floating_point if is_torch(y) else y.dtype.kind in "iu"
+    if not integer or getattr(y, "is_complex", lambda: False)():
+        raise TypeError(
+            f"{name} must hold integer class labels; got dtype {y.dtype}. "
+            f"Convert it with {name}.astype(int)"
+        )
+    check_shape(y, name, (n,), names=("N",))
+    if num_classes is not None and y.shape[0] > 0:
+        lo, hi = int(y.min()), int(y.max())
+        if lo < 0 or hi >= num_classes:
+            raise ValueError(
+                f"{name} must hold labels in [0, {num_classes}); got values from {lo} to {hi}"
+            )
+    return y
+
+
+def check_shape(
+    x: Any,
+    name: str,
+    expected: Sequence[Dim],
+    *,
+    names: Sequence[str] | None = None,
+    sizes: dict[str, int] | None = None,
+) -> dict[str, int]:
+    """Check ``x.shape`` against ``expected``; return the sizes bound to named dims.
+
+    ``expected`` holds ints (exact), strings (named sizes: the same name must have the same
+    size everywhere, tracked in ``sizes``) or ``None`` (any size). ``names`` labels the dims
+    in the message, e.g. ``("N", "D")``.
+    """
+    sizes = {} if sizes is None else sizes
+    shape = tuple(x.shape)
+    labels = list(names) if names else [d if isinstance(d, str) else "?" for d in expected]
+    want = "(" + ", ".join(labels) + (",)" if len(labels) == 1 else ")")
+    if len(shape) != len(expected):
+        raise ValueError(
+            f"{name} must be {len(expected)}-D with shape {want}; got {len(shape)}-D "
+            f"shape {shape}"
+        )
+    for axis, (got, dim) in enumerate(zip(shape, expected, strict=True)):
+        if isinstance(dim, int) and got != dim:
+            raise ValueError(
+                f"{name} must have shape {want} with size {dim} on axis {axis}; got shape {shape}"
+            )
+        if isinstance(dim, str):
+            if dim in sizes and sizes[dim] != got:
+                raise ValueError(
+                    f"{name} has shape {shape}, but its axis {axis} ({dim}) must match "
+                    f"{dim}={sizes[dim]} from the other arguments"
+                )
+            sizes[dim] = got
+    return sizes
+
+
+def check_same_kind(**arrays: Any) -> None:
+    """All arrays are NumPy, or all are torch tensors on one device."""
+    namespace(*arrays.values())
+    devices = {str(a.device) for a in arrays.values() if is_torch(a)}
+    if len(devices) > 1:
+        listing = ", ".join(f"{k} on {a.device}" for k, a in arrays.items() if is_torch(a))
+        raise ValueError(f"tensors must be on one device; got {listing}")
+
+
+def check_finite(x: Any, name: str) -> None:
+    """No NaN or infinity in ``x``."""
+    xp = namespace(x)
+    if not bool(xp.all(xp.isfinite(x))):
+        raise ValueError(f"{name} contains NaN or infinite values; check the previous step")
+
+
+def check_axis(axis: int, ndim: int, name: str = "axis") -> int:
+    """A valid axis for an ``ndim``-D array, as a non-negative int."""
+    if isinstance(axis, bool) or not isinstance(axis, (int, np.integer)):
+        raise TypeError(f"{name} must be an int; got {type(axis).__name__} {axis!r}")
+    if not -ndim <= axis < ndim:
+        raise ValueError(f"{name}={axis} is out of range for a {ndim}-D array")
+    return int(axis) % ndim

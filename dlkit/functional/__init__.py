@@ -1,0 +1,42 @@
+"""Pure-function layer maths: ``*_forward(...) -> (out, cache)``, ``*_backward(dout, cache)``.
+
+One implementation per op, for NumPy arrays and torch tensors alike (see ``dlkit.backend``).
+"""
+
+from .activations import (
+    gelu,
+    gelu_backward,
+    leaky_relu,
+    leaky_relu_backward,
+    log_softmax,
+    relu,
+    relu_backward,
+    sigmoid,
+    sigmoid_backward,
+    softmax,
+    softmax_backward,
+    tanh,
+    tanh_backward,
+)
+from .linear import affine_backward, affine_forward
+from .losses import binary_cross_entropy, softmax_cross_entropy
+
+__all__ = [
+    "affine_backward",
+    "affine_forward",
+    "binary_cross_entropy",
+    "gelu",
+    "gelu_backward",
+    "leaky_relu",
+    "leaky_relu_backward",
+    "log_softmax",
+    "relu",
+    "relu_backward",
+    "sigmoid",
+    "sigmoid_backward",
+    "softmax",
+    "softmax_backward",
+    "softmax_cross_entropy",
+    "tanh",
+    "tanh_backward",
+]

@@ -1,0 +1,54 @@
+"""The affine (fully connected) layer, ``out = x @ w + b``."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .._validate import check_float, check_same_kind, check_shape
+from ..backend import namespace
+
+__all__ = ["affine_forward", "affine_backward"]
+
+
+def affine_forward(x: Any, w: Any, b: Any) -> tuple[Any, tuple[Any, Any]]:
+    """Forward pass of a fully connected layer.
+
+    Args:
+        x: inputs, shape ``(N, D)``.
+        w: weights, shape ``(D, M)``.
+        b: biases, shape ``(M,)``, broadcast over the batch.
+
+    Returns:
+        ``(out, cache)``: ``out = x @ w + b`` of shape ``(N, M)``; ``cache = (x, w)``.
+    """
+    x, w, b = check_float(x, "x"), check_float(w, "w"), check_float(b, "b")
+    check_same_kind(x=x, w=w, b=b)
+    sizes = check_shape(x, "x", ("N", "D"))
+    check_shape(w, "w", ("D", "M"), sizes=sizes)
+    check_shape(b, "b", ("M",), sizes=sizes)
+    out = x @ w + b  # (N, M)
+    return out, (x, w)
+
+
+def affine_backward(dout: Any, cache: tuple[Any, Any]) -> tuple[Any, Any, Any]:
+    """Backward pass of :func:`affine_forward`.
+
+    Args:
+        dout: upstream gradient ``dL/dout``, shape ``(N, M)``.
+        cache: ``(x, w)`` from the forward pass.
+
+    Returns:
+        ``(dx, dw, db)`` of shapes ``(N, D)``, ``(D, M)`` and ``(M,)``: ``dx = dout @ w.T``,
+        ``dw = x.T @ dout`` and ``db`` the sum of ``dout`` over the batch.
+    """
+    if not (isinstance(cache, tuple) and len(cache) == 2):
+        raise TypeError("cache must be the (x, w) tuple returned by affine_forward")
+    x, w = cache
+    dout = check_float(dout, "dout")
+    check_same_kind(dout=dout, x=x)
+    check_shape(dout, "dout", (x.shape[0], w.shape[1]), names=("N", "M"))
+    xp = namespace(dout)
+    dx = dout @ w.T  # (N, D)
+    dw = x.T @ dout  # (D, M)
+    db = xp.sum(dout, axis=0)  # (M,)
+    return dx, dw, db

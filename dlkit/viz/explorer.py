@@ -1,0 +1,204 @@
+"""The base of every dlkit widget: a matplotlib figure redrawn from a few control values.
+
+An :class:`Explorer` subclass declares its ``controls`` and a ``draw(fig, **values)``
+method. The same object then works three ways:
+
+* ``explorer.show()`` in JupyterLab: sliders and dropdowns above a live PNG of the figure;
+* ``explorer.show(static=True)``, or any place without a widget frontend (a script, an
+  nbconvert export, ``DLKIT_STATIC=1``): the figure at its default values, as a plain image;
+* ``explorer.update(lr=0.1)`` in a test: recompute and redraw, return the figure.
+
+Figures are ``matplotlib.figure.Figure`` objects rendered with Agg, never pyplot, so there
+is no global figure state and no duplicate inline output.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.figure import Figure
+
+__all__ = ["Slider", "Choice", "Toggle", "Explorer", "widgets_available"]
+
+
+@dataclass(frozen=True)
+class Slider:
+    """A numeric control. ``integer`` gives an IntSlider; ``log`` a slider over log10 values."""
+
+    min: float
+    max: float
+    value: float
+    step: float | None = None
+    label: str = ""
+    integer: bool = False
+    log: bool = False
+
+    def check(self, name: str, value: Any) -> float | int:
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise TypeError(f"{name} must be a number; got {value!r}")
+        if not self.min <= value <= self.max:
+            raise ValueError(f"{name} must be in [{self.min}, {self.max}]; got {value!r}")
+        return int(value) if self.integer else float(value)
+
+
+@dataclass(frozen=True)
+class Choice:
+    """A dropdown over ``options`` (strings)."""
+
+    options: tuple[str, ...]
+    value: str
+    label: str = ""
+
+    def check(self, name: str, value: Any) -> str:
+        if value not in self.options:
+            raise ValueError(f"{name} must be one of {list(self.options)}; got {value!r}")
+        return value
+
+
+@dataclass(frozen=True)
+class Toggle:
+    """An on/off checkbox."""
+
+    value: bool
+    label: str = ""
+
+    def check(self, name: str, value: Any) -> bool:
+        if not isinstance(value, bool):
+            raise TypeError(f"{name} must be True or False; got {value!r}")
+        return value
+
+
+Control = Slider | Choice | Toggle
+
+
+def widgets_available() -> bool:
+    """True inside a Jupyter kernel with ipywidgets installed (and ``DLKIT_STATIC`` unset)."""
+    if os.environ.get("DLKIT_STATIC", "") not in ("", "0"):
+        return False
+    try:
+        import ipywidgets  # noqa: F401
+        from IPython import get_ipython
+    except ImportError:
+        return False
+    shell = get_ipython()
+    return shell is not None and getattr(shell, "kernel", None) is not None
+
+
+@dataclass
+class Explorer:
+    """Base class: subclasses set ``controls`` and implement :meth:`draw`."""
+
+    controls: Mapping[str, Control] = field(default_factory=dict)
+    figsize: tuple[float, float] = (6.4, 4.0)
+    title: str = ""
+
+    def __post_init__(self) -> None:
+        self.values: dict[str, Any] = {k: c.value for k, c in self.controls.items()}
+        self.figure = Figure(figsize=self.figsize, layout="constrained")
+        FigureCanvasAgg(self.figure)  # attach a pixel canvas: no pyplot, no GUI backend
+        self.error: str | None = None
+        self._image = self._status = None
+        self.redraw()
+
+    # -- subclasses -----------------------------------------------------------------
+    def draw(self, fig: Figure, **values: Any) -> None:
+        """Draw the figure for these control values (the figure is already cleared)."""
+        raise NotImplementedError("an Explorer subclass must implement draw(fig, **values)")
+
+    # -- the model: values -> figure ------------------------------------------------
+    def update(self, **values: Any) -> Figure:
+        """Set some control values, redraw, and return the figure.
+
+        Unknown names and out-of-range values raise ``ValueError``/``TypeError`` naming the
+        control; an error inside :meth:`draw` (often the student's own function) propagates.
+        """
+        for name, value in values.items():
+            if name not in self.controls:
+                raise ValueError(f"unknown control {name!r}; this explorer has {list(self.controls)}")
+            self.values[name] = self.controls[name].check(name, value)
+        self.redraw()
+        return self.figure
+
+    def redraw(self) -> None:
+        self.figure.clear()
+        self.draw(self.figure, **self.values)
+        if self.title:
+            self.figure.suptitle(self.title)
+
+    def png(self) -> bytes:
+        """The current figure as PNG bytes."""
+        buf = io.BytesIO()
+        self.figure.savefig(buf, format="png", dpi=90)
+        return buf.getvalue()
+
+    def fingerprint(self) -> str:
+        """A hash of the rendered pixels: changes exactly when the picture does."""
+        self.figure.canvas.draw()
+        rgba = self.figure.canvas.buffer_rgba()
+        return hashlib.sha1(bytes(rgba)).hexdigest()
+
+    # -- the views ------------------------------------------------------------------
+    def widget(self) -> Any:
+        """An ipywidgets box: the controls above a live image of the figure."""
+        import ipywidgets as w
+
+        inputs = {name: _make_input(w, name, c) for name, c in self.controls.items()}
+        self._image = w.Image(value=self.png(), format="png")
+        self._status = w.HTML(value="")
+        for name, box in inputs.items():
+            box.observe(lambda change, name=name: self._on_change(name, change["new"]), "value")
+        return w.VBox([w.HBox(list(inputs.values()), layout=w.Layout(flex_flow="row wrap")),
+                       self._image, self._status])
+
+    def _on_change(self, name: str, value: Any) -> None:
+        try:
+            self.update(**{name: value})
+            self.error = None
+            self._status.value = ""
+            self._image.value = self.png()
+        except Exception as exc:  # show the student what their code raised, keep the widget alive
+            self.error = f"{type(exc).__name__}: {exc}"
+            self._status.value = f"<span style='color:#b00'>{_escape(self.error)}</span>"
+
+    def show(self, static: bool | None = None) -> Any:
+        """Display the widget, or the static figure where widgets cannot render."""
+        from IPython.display import Image, display
+
+        if static is None:
+            static = not widgets_available()
+        if static:
+            display(Image(self.png()))
+            return self.figure
+        view = self.widget()
+        display(view)
+        return view
+
+
+def _make_input(w: Any, name: str, c: Control) -> Any:
+    label = c.label or name
+    style = {"description_width": "initial"}
+    if isinstance(c, Choice):
+        return w.Dropdown(options=list(c.options), value=c.value, description=label, style=style)
+    if isinstance(c, Toggle):
+        return w.Checkbox(value=c.value, description=label, style=style)
+    if c.integer:
+        return w.IntSlider(min=int(c.min), max=int(c.max), value=int(c.value),
+                           step=int(c.step or 1), description=label, style=style,
+                           continuous_update=False)
+    if c.log:
+        import math
+
+        return w.FloatLogSlider(min=math.log10(c.min), max=math.log10(c.max), value=c.value,
+                                base=10, description=label, style=style, continuous_update=False)
+    return w.FloatSlider(min=c.min, max=c.max, value=c.value, step=c.step or (c.max - c.min) / 100,
+                         description=label, style=style, continuous_update=False)
+
+
+def _escape(text: str) -> str:
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
