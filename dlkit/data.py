@@ -26,6 +26,7 @@ __all__ = [
     "load_digits",
     "train_val_test_split",
     "minibatches",
+    "standardize",
 ]
 
 
@@ -218,3 +219,20 @@ def minibatches(
     for start in range(0, stop, batch_size):
         idx = order[start:start + batch_size]
         yield X[idx], y[idx]
+
+
+def standardize(X: Any) -> np.ndarray:
+    """Rescale each column of ``X`` ``(N, D)`` to mean 0 and standard deviation 1.
+
+    Uses the population standard deviation (``ddof=0``). A constant column has nothing to
+    rescale and becomes all zeros rather than ``0 / 0 = nan``.
+    """
+    X = as_array(X, "X")
+    if X.ndim != 2:
+        raise ValueError(f"X must be 2-D with shape (N, D); got {X.ndim}-D shape {tuple(X.shape)}")
+    if X.shape[0] == 0:
+        raise ValueError("X is empty (N = 0): there is no mean to subtract")
+    X = np.asarray(X, dtype=np.float64) if X.dtype.kind != "f" else X
+    centered = X - X.mean(axis=0, keepdims=True)  # (N, D)
+    std = X.std(axis=0, keepdims=True)  # (1, D)
+    return centered / np.where(std > 0, std, 1.0)

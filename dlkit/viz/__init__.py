@@ -6,6 +6,8 @@ figure (what the tests drive), ``.fingerprint()`` hashes the pixels.
 """
 
 from .explorer import Choice, Explorer, Slider, Toggle, widgets_available
+from .distributions import TransformExplorer
 from .functions import FunctionExplorer
 
-__all__ = ["Choice", "Explorer", "FunctionExplorer", "Slider", "Toggle", "widgets_available"]
+__all__ = ["Choice", "Explorer", "FunctionExplorer", "Slider", "Toggle",
+           "TransformExplorer", "widgets_available"]

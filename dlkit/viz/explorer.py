@@ -166,18 +166,21 @@ class Explorer:
             self.error = f"{type(exc).__name__}: {exc}"
             self._status.value = f"<span style='color:#b00'>{_escape(self.error)}</span>"
 
-    def show(self, static: bool | None = None) -> Any:
-        """Display the widget, or the static figure where widgets cannot render."""
+    def show(self, static: bool | None = None) -> None:
+        """Display the widget, or the static figure where widgets cannot render.
+
+        Returns None, so that a notebook cell ending in ``explorer.show()`` displays the
+        explorer once (a returned object would be displayed a second time). Tests read
+        ``explorer.figure`` after the call.
+        """
         from IPython.display import Image, display
 
         if static is None:
             static = not widgets_available()
         if static:
             display(Image(self.png()))
-            return self.figure
-        view = self.widget()
-        display(view)
-        return view
+        else:
+            display(self.widget())
 
 
 def _make_input(w: Any, name: str, c: Control) -> Any:
