@@ -44,7 +44,8 @@ def check_float(x: Any, name: str) -> Any:
 
 def check_labels(y: Any, name: str, n: int, num_classes: int | None = None) -> Any:
     """Integer class labels of shape ``(n,)``, each in ``[0, num_classes)``."""
-    y = as_array(y, name)
+    # a list of ints stays integer here (as_array turns numbers into float64 for the maths)
+    y = np.asarray(y) if isinstance(y, (list, tuple)) else as_array(y, name)
     integer = not y.dtype.is_floating_point if is_torch(y) else y.dtype.kind in "iu"
     if not integer or getattr(y, "is_complex", lambda: False)():
         raise TypeError(
@@ -106,6 +107,17 @@ def check_same_kind(**arrays: Any) -> None:
     if len(devices) > 1:
         listing = ", ".join(f"{k} on {a.device}" for k, a in arrays.items() if is_torch(a))
         raise ValueError(f"tensors must be on one device; got {listing}")
+
+
+def check_same_dtype(**arrays: Any) -> None:
+    """All arrays share one dtype (torch refuses to multiply float32 by float64)."""
+    dtypes = {str(a.dtype).removeprefix("torch.") for a in arrays.values()}
+    if len(dtypes) > 1:
+        listing = ", ".join(f"{k} {str(a.dtype).removeprefix('torch.')}" for k, a in arrays.items())
+        raise TypeError(
+            f"{', '.join(arrays)} must have the same dtype; got {listing}. "
+            "Convert them to one, e.g. x.astype(np.float64) or x.to(torch.float64)"
+        )
 
 
 def check_finite(x: Any, name: str) -> None:

@@ -208,7 +208,8 @@ def minibatches(
 
     With ``shuffle`` (the default) a fresh permutation is drawn from ``rng`` each call, so
     pass the same generator every epoch to get a different, reproducible order. The last
-    batch is smaller unless ``drop_last``.
+    batch is smaller unless ``drop_last``. Arguments are checked at the call, not at the
+    first batch.
     """
     batch_size = _count(batch_size, "batch_size")
     n = len(y)
@@ -216,7 +217,11 @@ def minibatches(
         raise ValueError(f"X and y must have the same length N; got {len(X)} and {n}")
     order = _rng(rng).permutation(n) if shuffle else np.arange(n)
     stop = n - n % batch_size if drop_last else n
-    for start in range(0, stop, batch_size):
+    return _batches(X, y, order[:stop], batch_size)
+
+
+def _batches(X: Any, y: Any, order: np.ndarray, batch_size: int) -> Iterator[tuple[Any, Any]]:
+    for start in range(0, len(order), batch_size):
         idx = order[start:start + batch_size]
         yield X[idx], y[idx]
 

@@ -20,6 +20,7 @@ from .activations import (
 )
 from .linear import affine_backward, affine_forward
 from .losses import binary_cross_entropy, softmax_cross_entropy
+from .mlp import mlp_forward
 
 __all__ = [
     "affine_backward",
@@ -30,6 +31,7 @@ __all__ = [
     "leaky_relu",
     "leaky_relu_backward",
     "log_softmax",
+    "mlp_forward",
     "relu",
     "relu_backward",
     "sigmoid",

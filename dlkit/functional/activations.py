@@ -13,7 +13,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from .._validate import check_axis, check_float, check_same_kind, check_shape
+from .._validate import check_axis, check_float, check_same_kind
 from ..backend import erf, namespace
 
 __all__ = [
@@ -36,11 +36,25 @@ _SQRT2 = math.sqrt(2.0)
 _INV_SQRT_2PI = 1.0 / math.sqrt(2.0 * math.pi)
 
 
+def _softmax_axis(x: Any, axis: int) -> int:
+    axis = check_axis(axis, x.ndim)
+    if x.shape[axis] == 0:
+        raise ValueError(
+            f"x has shape {tuple(x.shape)}: softmax over axis {axis} needs at least one entry "
+            "there (a distribution over zero classes is undefined)"
+        )
+    return axis
+
+
 def _grad_args(dout: Any, x: Any, x_name: str = "x") -> tuple[Any, Any]:
     dout = check_float(dout, "dout")
     x = check_float(x, x_name)
     check_same_kind(dout=dout, **{x_name: x})
-    check_shape(dout, "dout", tuple(x.shape), names=[f"{x_name}.shape[{i}]" for i in range(x.ndim)])
+    if tuple(dout.shape) != tuple(x.shape):
+        raise ValueError(
+            f"dout must have the same shape as {x_name}, {tuple(x.shape)}; "
+            f"got shape {tuple(dout.shape)}"
+        )
     return dout, x
 
 
@@ -66,15 +80,13 @@ def sigmoid_backward(dout: Any, x: Any) -> Any:
 def relu(x: Any) -> Any:
     """``max(x, 0)`` element-wise."""
     x = check_float(x, "x")
-    xp = namespace(x)
-    return xp.where(x > 0, x, xp.zeros_like(x))
+    return namespace(x).maximum(x, 0)  # NaN stays NaN, as in torch
 
 
 def relu_backward(dout: Any, x: Any) -> Any:
     """Pass ``dout`` where ``x > 0``; zero elsewhere (the derivative at 0 is taken as 0)."""
     dout, x = _grad_args(dout, x)
-    xp = namespace(x)
-    return xp.where(x > 0, dout, xp.zeros_like(dout))
+    return dout * (x > 0)
 
 
 def leaky_relu(x: Any, negative_slope: float = 0.01) -> Any:
@@ -126,7 +138,7 @@ def softmax(x: Any, axis: int = -1) -> Any:
     cancels) but keeps every exponent ``<= 0``, so nothing overflows.
     """
     x = check_float(x, "x")
-    axis = check_axis(axis, x.ndim)
+    axis = _softmax_axis(x, axis)
     xp = namespace(x)
     shifted = x - xp.max(x, axis=axis, keepdims=True)
     e = xp.exp(shifted)
@@ -144,7 +156,7 @@ def softmax_backward(dout: Any, y: Any, axis: int = -1) -> Any:
 def log_softmax(x: Any, axis: int = -1) -> Any:
     """``x - logsumexp(x)`` along ``axis``: log-probabilities without ever forming tiny numbers."""
     x = check_float(x, "x")
-    axis = check_axis(axis, x.ndim)
+    axis = _softmax_axis(x, axis)
     xp = namespace(x)
     shifted = x - xp.max(x, axis=axis, keepdims=True)
     return shifted - xp.log(xp.sum(xp.exp(shifted), axis=axis, keepdims=True))

@@ -24,7 +24,8 @@ def binary_cross_entropy(
         y: targets in ``[0, 1]`` (usually 0 or 1), shape ``(N,)``, float.
         from_logits: with logits the loss is ``softplus(z) - y z``, exact for any ``z``, and
             the gradient is the famous ``(sigmoid(z) - y) / N``. With probabilities, ``p`` is
-            clipped to ``[eps, 1 - eps]`` so that ``log`` stays finite.
+            clipped to ``[eps, 1 - eps]`` so that ``log`` stays finite (``eps`` is raised to
+            the dtype's machine epsilon where it is smaller, e.g. for float32).
 
     Returns:
         ``(loss, dscores)``: a 0-d array and the gradient of the loss w.r.t. ``scores``.
@@ -48,6 +49,7 @@ def binary_cross_entropy(
             "scores must be probabilities in [0, 1] when from_logits=False; "
             "pass from_logits=True for raw scores"
         )
+    eps = max(eps, float(xp.finfo(scores.dtype).eps))  # 1 - 1e-12 rounds to 1 in float32
     p = xp.clip(scores, eps, 1.0 - eps)
     loss = -xp.mean(y * xp.log(p) + (1.0 - y) * xp.log(1.0 - p))
     dscores = (p - y) / (p * (1.0 - p)) / n

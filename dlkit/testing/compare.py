@@ -28,6 +28,10 @@ def _kind(x: Any) -> str:
     return "NumPy array"
 
 
+def _dtype(x: Any) -> str:
+    return str(x.dtype).removeprefix("torch.")  # "float32" for NumPy and torch alike
+
+
 def assert_close(
     actual: Any,
     expected: Any,
@@ -70,7 +74,7 @@ def assert_close(
             lines.append(f"hint: {hint}")
         _fail(name, lines)
     if check_dtype and is_array(actual) and is_array(expected):
-        if str(actual.dtype) != str(expected.dtype):
+        if _dtype(actual) != _dtype(expected):
             _fail(name, [f"its dtype is {actual.dtype}, but {expected.dtype} is expected "
                          "(keep the input's dtype: avoid np.float32/np.float64 literals)"])
     bad = ~np.isclose(a, e, rtol=rtol, atol=atol, equal_nan=True)

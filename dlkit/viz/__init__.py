@@ -5,9 +5,13 @@ where no widget frontend is present), ``.update(**values)`` recomputes and retur
 figure (what the tests drive), ``.fingerprint()`` hashes the pixels.
 """
 
+from .activations import ActivationExplorer
+from .boundary import DecisionBoundaryExplorer
+from .capacity import HiddenUnitsExplorer
 from .explorer import Choice, Explorer, Slider, Toggle, widgets_available
 from .distributions import TransformExplorer
 from .functions import FunctionExplorer
 
-__all__ = ["Choice", "Explorer", "FunctionExplorer", "Slider", "Toggle",
-           "TransformExplorer", "widgets_available"]
+__all__ = ["Choice", "DecisionBoundaryExplorer", "Explorer", "FunctionExplorer", "Slider",
+           "Toggle", "TransformExplorer", "widgets_available"]
+__all__ += ["ActivationExplorer", "HiddenUnitsExplorer"]

@@ -16,11 +16,13 @@ from __future__ import annotations
 
 import hashlib
 import io
+import numbers
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+import numpy as np
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
@@ -39,11 +41,20 @@ class Slider:
     integer: bool = False
     log: bool = False
 
+    def __post_init__(self) -> None:
+        if not self.min < self.max:
+            raise ValueError(f"Slider needs min < max; got min={self.min!r}, max={self.max!r}")
+        if self.log and self.min <= 0:
+            raise ValueError(f"a log Slider needs min > 0; got min={self.min!r}")
+        self.check("Slider value", self.value)
+
     def check(self, name: str, value: Any) -> float | int:
-        if isinstance(value, bool) or not isinstance(value, (int, float)):
+        if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real):
             raise TypeError(f"{name} must be a number; got {value!r}")
         if not self.min <= value <= self.max:
             raise ValueError(f"{name} must be in [{self.min}, {self.max}]; got {value!r}")
+        if self.integer and value != int(value):
+            raise ValueError(f"{name} must be a whole number; got {value!r}")
         return int(value) if self.integer else float(value)
 
 
@@ -54,6 +65,10 @@ class Choice:
     options: tuple[str, ...]
     value: str
     label: str = ""
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "options", tuple(self.options))
+        self.check("Choice value", self.value)
 
     def check(self, name: str, value: Any) -> str:
         if value not in self.options:
@@ -67,6 +82,9 @@ class Toggle:
 
     value: bool
     label: str = ""
+
+    def __post_init__(self) -> None:
+        self.check("Toggle value", self.value)
 
     def check(self, name: str, value: Any) -> bool:
         if not isinstance(value, bool):
@@ -118,10 +136,14 @@ class Explorer:
         Unknown names and out-of-range values raise ``ValueError``/``TypeError`` naming the
         control; an error inside :meth:`draw` (often the student's own function) propagates.
         """
+        checked = {}
         for name, value in values.items():
             if name not in self.controls:
-                raise ValueError(f"unknown control {name!r}; this explorer has {list(self.controls)}")
-            self.values[name] = self.controls[name].check(name, value)
+                raise ValueError(
+                    f"unknown control {name!r}; this explorer has {list(self.controls)}"
+                )
+            checked[name] = self.controls[name].check(name, value)
+        self.values.update(checked)  # all or nothing: one bad value changes no control
         self.redraw()
         return self.figure
 

@@ -47,7 +47,9 @@ class FunctionExplorer(Explorer):
             ax.plot(self.x, ref, "--", color="0.6", lw=3, label="reference")
         y = np.asarray(self.fn(self.x.copy(), **values), dtype=float)
         if y.shape != self.x.shape:
-            raise ValueError(f"fn returned shape {y.shape}; expected {self.x.shape}, one value per x")
+            raise ValueError(
+                f"fn returned shape {y.shape}; expected {self.x.shape}, one value per x"
+            )
         ax.plot(self.x, y, color="C0", lw=2, label=self.label)
         ax.axhline(0, color="0.85", lw=1, zorder=0)
         ax.axvline(0, color="0.85", lw=1, zorder=0)

@@ -26,6 +26,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
+from dlgrade.errors import DlgradeError
+
 REPO_ROOT = Path(__file__).resolve().parents[2]
 COURSE_ID = "dl-course"
 
@@ -39,7 +41,7 @@ _UNSAFE_CHARS = re.compile(r"[\[\]*?(){}+^$|\\]")
 _UNIT_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
 
 
-class LayoutError(ValueError):
+class LayoutError(DlgradeError):
     """A configured folder or a requested unit is not usable."""
 
 

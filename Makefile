@@ -1,0 +1,53 @@
+# The everyday commands. `make lab` and `make test` are all a student or a CI machine needs.
+PYTHON ?= python3
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed-stamp
+# JupyterLab refuses to start as root without this flag (containers, CI).
+ROOT_FLAG := $(if $(filter 0,$(shell id -u)),--ServerApp.allow_root=True)
+LAB_ARGS  ?=
+PYTEST_ARGS ?=
+
+.PHONY: help venv lab test test-fast lint format strip release bench clean
+
+help:
+	@echo "make lab      set up .venv and open the course in JupyterLab"
+	@echo "make test     set up .venv and run the whole test suite"
+	@echo "make test-fast  the suite without notebook execution and nbgrader round trips"
+	@echo "make lint     ruff check and format check;  make format  apply ruff format"
+	@echo "make strip    remove outputs from every notebook in solutions/ and course/"
+	@echo "make release  regenerate course/ from solutions/ with nbgrader"
+
+venv: $(STAMP)
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e ".[torch,test]"
+	touch $(STAMP)
+
+lab: venv
+	$(BIN)/jupyter lab --ServerApp.root_dir=course $(ROOT_FLAG) $(LAB_ARGS)
+
+test: venv
+	$(BIN)/python -m pytest -n 2 $(PYTEST_ARGS)
+
+test-fast: venv
+	$(BIN)/python -m pytest -n 2 -m "not slow" $(PYTEST_ARGS)
+
+lint: venv
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check dlkit grading tests benchmarks
+
+format: venv
+	$(BIN)/ruff format dlkit grading tests benchmarks
+	$(BIN)/ruff check --fix .
+
+strip: venv
+	$(BIN)/python -m dlgrade.strip solutions course
+
+release: venv
+	$(BIN)/dlgrade release
+
+clean:
+	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis

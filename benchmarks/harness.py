@@ -1,0 +1,128 @@
+"""Side-by-side timing: dlkit against a reference in one process, as ratios.
+
+Wall-clock numbers on a shared machine are noise; a ratio of two implementations timed
+alternately in the same process, on the same data, moments apart, is signal. Each case runs
+``repeats`` rounds; in each round every contender runs once (in alternating order), after
+warm-up. We report the median and the minimum per contender and the ratios
+``dlkit / reference`` of both.
+
+Threads are pinned to one (BLAS through the environment *before* NumPy loads, torch through
+``torch.set_num_threads``), so the comparison is of algorithms, not of thread pools.
+"""
+
+from __future__ import annotations
+
+import os
+
+for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS",
+             "VECLIB_MAXIMUM_THREADS", "NUMEXPR_NUM_THREADS"):
+    os.environ.setdefault(_var, "1")
+
+import platform  # noqa: E402
+import statistics  # noqa: E402
+import time  # noqa: E402
+from collections.abc import Callable  # noqa: E402
+from dataclasses import dataclass  # noqa: E402
+
+import numpy as np  # noqa: E402
+
+
+@dataclass(frozen=True)
+class Timing:
+    """Seconds per call for one contender over all rounds."""
+
+    samples: tuple[float, ...]
+
+    @property
+    def median(self) -> float:
+        return statistics.median(self.samples)
+
+    @property
+    def min(self) -> float:
+        return min(self.samples)
+
+
+@dataclass(frozen=True)
+class Result:
+    case: str
+    timings: dict[str, Timing]
+    baseline: str
+    target: float | None = None  # the largest acceptable median ratio, if the case has one
+
+    def ratio(self, name: str, stat: str = "median") -> float:
+        return getattr(self.timings[name], stat) / getattr(self.timings[self.baseline], stat)
+
+
+def _time_once(fn: Callable[[], object], number: int) -> float:
+    start = time.perf_counter()
+    for _ in range(number):
+        fn()
+    return (time.perf_counter() - start) / number
+
+
+def compare(
+    case: str,
+    contenders: dict[str, Callable[[], object]],
+    *,
+    baseline: str,
+    repeats: int = 11,
+    min_time: float = 0.02,
+    target: float | None = None,
+) -> Result:
+    """Time every contender ``repeats`` times, alternating, and return the result.
+
+    Each sample averages enough calls to last about ``min_time`` seconds (calibrated once,
+    per contender, during warm-up), so fast ops are not lost in timer resolution.
+    """
+    if baseline not in contenders:
+        raise ValueError(f"baseline must be one of {list(contenders)}; got {baseline!r}")
+    if repeats < 1:
+        raise ValueError(f"repeats must be >= 1; got {repeats}")
+    numbers = {}
+    for name, fn in contenders.items():
+        fn()  # warm-up: caches, lazy imports, allocator
+        once = max(_time_once(fn, 1), 1e-7)
+        numbers[name] = max(1, int(min_time / once))
+    samples: dict[str, list[float]] = {name: [] for name in contenders}
+    order = list(contenders)
+    for round_ in range(repeats):
+        for name in order if round_ % 2 == 0 else reversed(order):
+            samples[name].append(_time_once(contenders[name], numbers[name]))
+    return Result(case, {k: Timing(tuple(v)) for k, v in samples.items()}, baseline, target)
+
+
+def pin_threads() -> None:
+    """One thread for torch too (NumPy's BLAS was pinned at import of this module)."""
+    try:
+        import torch
+    except ImportError:
+        return
+    torch.set_num_threads(1)
+
+
+def machine() -> str:
+    """One line describing where the numbers were taken."""
+    try:
+        import torch
+
+        torch_v = f"torch {torch.__version__} ({torch.get_num_threads()} thread)"
+    except ImportError:
+        torch_v = "no torch"
+    cpu = platform.processor() or platform.machine()
+    return (f"{platform.system()} {cpu}, {os.cpu_count()} cores, Python "
+            f"{platform.python_version()}, NumPy {np.__version__}, {torch_v}")
+
+
+def table(results: list[Result], contender: str) -> str:
+    """A Markdown table of ``contender``'s time ratios against each case's baseline."""
+    lines = [f"| case | {contender} median | baseline median | ratio (median) | ratio (min) "
+             "| target | ok |", "|---|---|---|---|---|---|---|"]
+    for r in results:
+        ratio = r.ratio(contender)
+        ok = "" if r.target is None else ("yes" if ratio <= r.target else "NO")
+        target = "" if r.target is None else f"<= {r.target:g}x"
+        lines.append(
+            f"| {r.case} | {r.timings[contender].median * 1e6:.1f} us | "
+            f"{r.timings[r.baseline].median * 1e6:.1f} us | {ratio:.2f}x | "
+            f"{r.ratio(contender, 'min'):.2f}x | {target} | {ok} |")
+    return "\n".join(lines)

@@ -1,0 +1,170 @@
+"""The instructor commands behind ``dlgrade``; each returns the process exit status.
+
+Exit status: 0 success, 1 something was not graded / did not pass, 2 bad input or setup
+(raised as :class:`~dlgrade.errors.DlgradeError` and reported by :mod:`dlgrade.cli`).
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import tempfile
+import time
+from pathlib import Path
+
+from dlgrade.collect import collect
+from dlgrade.errors import DlgradeError
+from dlgrade.nbgrader_run import run_module, run_nbgrader
+from dlgrade.paths import Layout
+from dlgrade.results import scores, submitted_students, ungraded
+
+
+def _say(message: str) -> None:
+    print(message, flush=True)
+
+
+def paths(layout: Layout) -> int:
+    """Show where grading reads and writes."""
+    for name in ["root", "config_dir", "source", "release", "state", "gradebook"]:
+        _say(f"{name:11} {getattr(layout, name)}")
+    return 0
+
+
+def release(layout: Layout, units: list[str]) -> int:
+    """Regenerate the student version of ``units`` (default: all) into the release folder."""
+    units = [layout.require_unit(u) for u in units] or layout.units()
+    if not units:
+        raise DlgradeError(f"no units to release: expected folders <unit>/<unit>.ipynb "
+                           f"in {layout.source}")
+    failed = [u for u in units
+              if run_nbgrader(["generate_assignment", u, "--force"], layout).returncode != 0]
+    for unit in failed:
+        _say(f"FAILED to release {unit} (see nbgrader's log above)")
+    _say(f"released {len(units) - len(failed)} of {len(units)} unit(s) into {layout.release}")
+    return 1 if failed else 0
+
+
+def students_add(layout: Layout, student: str, first: str | None, last: str | None,
+                 email: str | None) -> int:
+    """Add (or update) one student in the gradebook."""
+    args = ["db", "student", "add", student]
+    for option, value in [("first-name", first), ("last-name", last), ("email", email)]:
+        if value is not None:
+            args.append(f"--{option}={value}")
+    return run_nbgrader(args, layout).returncode
+
+
+def students_import(layout: Layout, csv_path: Path) -> int:
+    """Add (or update) the students listed in a CSV file (column ``id`` required)."""
+    if not csv_path.is_file():
+        raise DlgradeError(f"CSV {csv_path} is not a file; expected a CSV file with columns "
+                           "id[,first_name,last_name,email]")
+    with csv_path.open(newline="") as fh:
+        header = next(csv.reader(fh), [])
+    if "id" not in [h.strip() for h in header]:
+        raise DlgradeError(f"CSV {csv_path} has columns {header}; expected an 'id' column "
+                           "(optional: first_name, last_name, email)")
+    return run_nbgrader(["db", "student", "import", str(csv_path.resolve())], layout).returncode
+
+
+def students_list(layout: Layout) -> int:
+    """List the students in the gradebook."""
+    return run_nbgrader(["db", "student", "list"], layout).returncode
+
+
+def collect_submissions(layout: Layout, unit: str, src: Path) -> int:
+    """Copy ``SRC/<student_id>/<unit>/`` folders into the submitted tree."""
+    unit = layout.require_unit(unit)
+    report = collect(layout, unit, src.resolve())
+    _say(f"copied {len(report.copied)} submission(s) of {unit} into {layout.submitted}: "
+         f"{', '.join(report.copied) or '-'}")
+    if report.absent:
+        _say(f"no {unit} folder (no submission) for: {', '.join(report.absent)}")
+    for problem in report.problems:
+        _say(f"PROBLEM: {problem}")
+    return 1 if report.problems else 0
+
+
+def autograde(layout: Layout, unit: str, student: str | None) -> int:
+    """Autograde every submission of ``unit`` (or one student's); report any not graded."""
+    unit = layout.require_unit(unit)
+    if student is not None:
+        if not (layout.submitted / student / unit).is_dir():
+            raise DlgradeError(f"--student {student!r}: no submission at "
+                               f"{layout.submitted / student / unit}; expected a folder "
+                               f"holding {unit}.ipynb (see 'dlgrade collect')")
+        students = [student]
+    else:
+        students = submitted_students(layout, unit)
+        if not students:
+            raise DlgradeError(f"UNIT {unit!r}: no submissions at {layout.submitted}/*/{unit}; "
+                               f"run 'dlgrade collect {unit} SRC' first")
+    # --force: always regrade from the current submission and tests (manual scores are kept)
+    args = ["autograde", unit, "--force"] + ([f"--student={student}"] if student else [])
+    start = time.time()
+    proc = run_nbgrader(args, layout)
+    failures = ungraded(layout, unit, students, since=start)
+    graded = [s for s in students if s not in failures]
+    for sid, (score, max_score, manual) in scores(layout, unit, graded).items():
+        note = "  (needs manual grading)" if manual else ""
+        _say(f"{sid:24} {score:6.2f} / {max_score:.2f}{note}")
+    for sid, reason in failures.items():
+        _say(f"NOT GRADED: {sid}: {reason}")
+    _say(f"autograded {len(graded)} of {len(students)} submission(s) of {unit}")
+    if proc.returncode != 0 and not failures:
+        _say(f"nbgrader autograde exited with status {proc.returncode} (see its log above)")
+    return 1 if failures or proc.returncode != 0 else 0
+
+
+def feedback(layout: Layout, unit: str, student: str | None) -> int:
+    """Write HTML feedback for the autograded (and manually graded) submissions."""
+    unit = layout.require_unit(unit)
+    args = ["generate_feedback", unit, "--force"] + ([f"--student={student}"] if student else [])
+    status = run_nbgrader(args, layout).returncode
+    if status == 0:
+        _say(f"feedback written under {layout.feedback}/<student_id>/{unit}/")
+    return status
+
+
+def export(layout: Layout, csv_path: Path | None) -> int:
+    """Export all grades from the gradebook to a CSV file."""
+    target = (csv_path or layout.state / "grades.csv").resolve()
+    if not target.parent.is_dir():
+        raise DlgradeError(f"CSV {target}: folder {target.parent} does not exist")
+    status = run_nbgrader(["export", f"--to={target}"], layout).returncode
+    if status == 0:
+        _say(f"grades written to {target}")
+    return status
+
+
+def validate(layout: Layout, notebook: Path, invert: bool) -> int:
+    """Run a notebook's tests like nbgrader validate; exit 1 unless they all pass."""
+    if notebook.suffix != ".ipynb" or not notebook.is_file():
+        raise DlgradeError(f"NOTEBOOK {notebook}: expected an existing .ipynb file")
+    with tempfile.TemporaryDirectory() as tmp:
+        out = Path(tmp) / "result.json"
+        args = [str(notebook.resolve()), f"--output={out}"] + (["--invert"] if invert else [])
+        proc = run_module("dlgrade.validate_app", args, layout)
+        if proc.returncode != 0 or not out.is_file():
+            raise DlgradeError(f"NOTEBOOK {notebook} could not be validated "
+                               "(see nbgrader's log above)")
+        results = json.loads(out.read_text())
+    return _report_validation(notebook, results, invert)
+
+
+def _report_validation(notebook: Path, results: dict, invert: bool) -> int:
+    for cell in results.get("type_changed", []):
+        _say(f"CELL TYPE CHANGED ({cell['old_type']} -> {cell['new_type']}):\n{cell['source']}\n")
+    for cell in results.get("changed", []):
+        _say(f"TEST CELL MODIFIED (its checksum changed):\n{cell['source']}\n")
+    for cell in results.get("failed", []):
+        _say(f"FAILED:\n{cell['source']}\n--- error ---\n{cell['raw_error']}\n")
+    for cell in results.get("passed", []):
+        _say(f"PASSED (expected to fail with --invert):\n{cell['source']}\n")
+    if results:
+        counts = ", ".join(f"{len(v)} {k}" for k, v in results.items())
+        _say(f"{notebook}: VALIDATION FAILED ({counts})")
+        return 1
+    _say(f"{notebook}: " + ("no test passes" if invert else "all tests pass"))
+    return 0
+

@@ -1,0 +1,45 @@
+"""The benchmark harness and each benchmark run in a tiny configuration, so they cannot rot."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from benchmarks import harness
+
+
+def test_compare_alternates_and_reports_ratios() -> None:
+    calls: list[str] = []
+
+    def slow() -> None:
+        calls.append("slow")
+        time.sleep(0.002)
+
+    def fast() -> None:
+        calls.append("fast")
+
+    result = harness.compare("sleep", {"slow": slow, "fast": fast}, baseline="fast",
+                             repeats=3, min_time=0.001)
+    assert len(result.timings["slow"].samples) == 3
+    assert result.ratio("slow") > 10, "a 2 ms sleep must time far slower than a no-op"
+    assert result.ratio("fast") == 1.0
+    assert "| sleep |" in harness.table([result], "slow")
+
+
+def test_compare_rejects_bad_arguments() -> None:
+    with pytest.raises(ValueError, match="baseline must be one of"):
+        harness.compare("x", {"a": lambda: None}, baseline="b")
+    with pytest.raises(ValueError, match="repeats must be >= 1"):
+        harness.compare("x", {"a": lambda: None}, baseline="a", repeats=0)
+
+
+def test_functional_benchmark_runs_quick() -> None:
+    pytest.importorskip("torch")
+    from benchmarks import bench_functional
+
+    results = bench_functional.run(quick=True)
+    assert len(results) == 3
+    for r in results:
+        assert set(r.timings) == {"dlkit", "torch"}
+        assert 0 < r.ratio("dlkit") < 1e4
