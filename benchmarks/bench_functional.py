@@ -12,10 +12,10 @@ from __future__ import annotations
 
 import argparse
 
-from benchmarks import harness  # sets thread variables before NumPy loads
 import numpy as np  # noqa: I001
 
 import dlkit.functional as F
+from benchmarks import harness  # sets thread variables before NumPy loads
 
 
 def cases(n: int, d: int, m: int, c: int, rng: np.random.Generator):

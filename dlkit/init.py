@@ -129,8 +129,9 @@ def init_mlp(
     widths = [_size(s, f"sizes[{i}]") for i, s in enumerate(sizes)]
     if isinstance(scheme, str):
         if scheme not in _SCHEMES:
-            raise ValueError(f"scheme must be one of {sorted(_SCHEMES)} or a function; "
-                             f"got {scheme!r}")
+            raise ValueError(
+                f"scheme must be one of {sorted(_SCHEMES)} or a function; got {scheme!r}"
+            )
         init = _SCHEMES[scheme]
     elif callable(scheme):
         init = scheme

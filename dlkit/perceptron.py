@@ -65,11 +65,14 @@ def _check_count(n: Any, name: str) -> int:
     return int(n)
 
 
-def _linear_args(X: Any, w: Any, b: Any) -> tuple[Any, Any, Any]:
-    """Checked ``X`` ``(N, D)``, ``w`` ``(D,)`` and ``b``."""
+def _linear_args(X: Any, w: Any, b: Any, *, single: bool = False) -> tuple[Any, Any, Any]:
+    """Checked ``X`` ``(N, D)`` (or one example ``(D,)`` when ``single``), ``w`` ``(D,)``, ``b``."""
     X, w = check_float(X, "X"), check_float(w, "w")
     check_same_kind(X=X, w=w)
-    sizes = check_shape(X, "X", ("N", "D"))
+    if single and X.ndim == 1:
+        sizes = check_shape(X, "X", ("D",))
+    else:
+        sizes = check_shape(X, "X", ("N", "D"))
     check_shape(w, "w", ("D",), sizes=sizes)
     return X, w, _check_bias(b, X)
 
@@ -114,14 +117,15 @@ def perceptron_predict(X: Any, w: Any, b: Any) -> Any:
     """Perceptron labels ``1 if x @ w + b >= 0 else 0`` for every row of ``X``.
 
     Args:
-        X: inputs, shape ``(N, D)``, float.
+        X: inputs, shape ``(N, D)``, float (or one example of shape ``(D,)``).
         w: weights, shape ``(D,)``, float.
         b: bias, a number (or a 0-d array).
 
     Returns:
-        Integer (int64) labels in ``{0, 1}``, shape ``(N,)``. A score of exactly 0 gives 1.
+        Integer (int64) labels in ``{0, 1}``, shape ``(N,)`` (shape ``()`` for one example of
+        shape ``(D,)``). A score of exactly 0 gives 1.
     """
-    X, w, b = _linear_args(X, w, b)
+    X, w, b = _linear_args(X, w, b, single=True)
     xp = namespace(X)
     z = X @ w + b  # (N,)
     return xp.where(z >= 0, xp.ones_like(z, dtype=xp.int64), xp.zeros_like(z, dtype=xp.int64))

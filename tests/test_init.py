@@ -15,9 +15,7 @@ def test_he_init_shape_dtype_and_exact_convention(fan_in: int, fan_out: int) -> 
     w = he_init(fan_in, fan_out, rng=np.random.default_rng(5))
     assert w.shape == (fan_in, fan_out)
     assert w.dtype == np.float64
-    expected = np.random.default_rng(5).standard_normal((fan_in, fan_out)) * math.sqrt(
-        2.0 / fan_in
-    )
+    expected = np.random.default_rng(5).standard_normal((fan_in, fan_out)) * math.sqrt(2.0 / fan_in)
     np.testing.assert_array_equal(w, expected)
     # the docstring's promise: rng.normal draws the very same numbers
     same = np.random.default_rng(5).normal(0.0, math.sqrt(2.0 / fan_in), (fan_in, fan_out))
@@ -113,8 +111,11 @@ def test_init_mlp_accepts_an_init_function() -> None:
         (lambda r: init_mlp([4, 0, 2], rng=r), ValueError, "sizes[1]"),
         (lambda r: init_mlp([4, 2], rng=r, scheme="kaiming"), ValueError, "scheme"),
         (lambda r: init_mlp([4, 2], rng=r, scheme=3), TypeError, "scheme"),
-        (lambda r: init_mlp([4, 2], rng=r, scheme=lambda i, o, *, rng: np.ones((o, i))),
-         ValueError, "(fan_in, fan_out)"),
+        (
+            lambda r: init_mlp([4, 2], rng=r, scheme=lambda i, o, *, rng: np.ones((o, i))),
+            ValueError,
+            "(fan_in, fan_out)",
+        ),
         (lambda r: init_mlp([4, 2], rng=np.random.RandomState(0)), TypeError, "rng"),
     ],
 )

@@ -25,8 +25,7 @@ def _activation(activation: str | Callable[[Any], Any]) -> Callable[[Any], Any]:
     if isinstance(activation, str):
         if activation not in ACTIVATIONS:
             raise ValueError(
-                f"activation must be one of {sorted(ACTIVATIONS)} or a function; "
-                f"got {activation!r}"
+                f"activation must be one of {sorted(ACTIVATIONS)} or a function; got {activation!r}"
             )
         return ACTIVATIONS[activation]
     if callable(activation):
@@ -85,8 +84,7 @@ def mlp_forward(
         except (TypeError, ValueError) as exc:
             where = "x" if i == 0 else f"the output of layer {i - 1}"
             raise type(exc)(
-                f"layer {i} (params[{i}]) does not fit {where}, shape "
-                f"{tuple(h.shape)}: {exc}"
+                f"layer {i} (params[{i}]) does not fit {where}, shape {tuple(h.shape)}: {exc}"
             ) from exc
         h = z if i == last else act(z)
     return h

@@ -8,8 +8,8 @@ figure (what the tests drive), ``.fingerprint()`` hashes the pixels.
 from .activations import ActivationExplorer
 from .boundary import DecisionBoundaryExplorer
 from .capacity import HiddenUnitsExplorer
-from .explorer import Choice, Explorer, Slider, Toggle, widgets_available
 from .distributions import TransformExplorer
+from .explorer import Choice, Explorer, Slider, Toggle, widgets_available
 from .functions import FunctionExplorer
 
 __all__ = ["Choice", "DecisionBoundaryExplorer", "Explorer", "FunctionExplorer", "Slider",

@@ -22,8 +22,10 @@ def _builtin(name: str, slope: float) -> Pair:
     from .. import functional as F
 
     if name == "leaky_relu":
-        return (lambda x: F.leaky_relu(x, slope),
-                lambda dout, x: F.leaky_relu_backward(dout, x, slope))
+        return (
+            lambda x: F.leaky_relu(x, slope),
+            lambda dout, x: F.leaky_relu_backward(dout, x, slope),
+        )
     return getattr(F, name), getattr(F, f"{name}_backward")
 
 
@@ -84,8 +86,9 @@ class ActivationExplorer(Explorer):
         y = _as_curve(forward(x.copy()), x, f"{activation} forward")
         dy = _as_curve(backward(np.ones_like(x), x.copy()), x, f"{activation} backward")
         h = 1e-4 * max(scale, 1.0)
-        numeric = (_as_curve(forward(x + h), x, activation)
-                   - _as_curve(forward(x - h), x, activation)) / (2 * h)
+        numeric = (
+            _as_curve(forward(x + h), x, activation) - _as_curve(forward(x - h), x, activation)
+        ) / (2 * h)
         saturated = np.abs(dy) < SATURATION
 
         ax_f, ax_d = fig.subplots(1, 2)

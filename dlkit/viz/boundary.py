@@ -138,6 +138,10 @@ class DecisionBoundaryExplorer(Explorer):
         drawn = _line(ax, w, b, (x0, x1, y0, y1), color="black", lw=2)
         ax.set(xlim=(x0, x1), ylim=(y0, y1), xlabel="$x_1$", ylabel="$x_2$")
         what = f"step {step}: w = ({w[0]:.2f}, {w[1]:.2f}), b = {b:.2f}"
+        if step > 0:
+            moved = not (np.array_equal(w, history[step - 1][0]) and b == history[step - 1][1])
+            what += (f"\nexample {order[step - 1]} (class {y[order[step - 1]]}): "
+                     + ("misclassified, so the line moved" if moved else "correct, no change"))
         if not drawn:
             what += "\nw = 0: no boundary, one label everywhere"
         ax.set_title(what, fontsize=10)

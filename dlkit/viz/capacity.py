@@ -172,8 +172,15 @@ class HiddenUnitsExplorer(Explorer):
 
     def draw(self, fig: Figure, *, hidden: int, curve: str, activation: str, seed: int) -> None:
         x, y, clean = self.data(curve)
-        params = random_features_fit(x, y, hidden, activation=activation, seed=seed,
-                                     mlp_forward=self.mlp_forward, he_init=self.he_init)
+        params = random_features_fit(
+            x,
+            y,
+            hidden,
+            activation=activation,
+            seed=seed,
+            mlp_forward=self.mlp_forward,
+            he_init=self.he_init,
+        )
         grid = np.linspace(-math.pi, math.pi, 300)[:, None]
         fit = self.predict(grid, params, activation)
         mse = float(np.mean((self.predict(x, params, activation) - y) ** 2))
@@ -185,8 +192,13 @@ class HiddenUnitsExplorer(Explorer):
             (w1, b1), (w2, b2) = params
             feats = self._features(grid, w1, b1, activation)
             for j in range(hidden):
-                ax.plot(grid[:, 0], feats[:, j] * w2[j, 0] + b2[0] / hidden, color="C1",
-                        lw=0.8, alpha=0.5)
+                ax.plot(
+                    grid[:, 0],
+                    feats[:, j] * w2[j, 0] + b2[0] / hidden,
+                    color="C1",
+                    lw=0.8,
+                    alpha=0.5,
+                )
         ax.plot(grid[:, 0], fit[:, 0], color="C0", lw=2.2, label="network")
         lo, hi = float(y.min()), float(y.max())
         ax.set_ylim(lo - 0.6 * (hi - lo), hi + 0.4 * (hi - lo))
@@ -197,16 +209,18 @@ class HiddenUnitsExplorer(Explorer):
         ax.legend(loc="lower right", fontsize=8, ncol=3)
 
         errors = self.error_curve(curve, activation, seed)
-        ax_err.semilogy(np.arange(MAX_HIDDEN + 1), errors, color="0.5", lw=1.5,
-                        label="dlkit reference")
+        ax_err.semilogy(
+            np.arange(MAX_HIDDEN + 1), errors, color="0.5", lw=1.5, label="dlkit reference"
+        )
         ax_err.semilogy([hidden], [max(mse, 1e-12)], "o", color="C0", label="yours")
-        ax_err.axhline(self.noise ** 2, color="C2", ls="--", lw=1, label="noise level")
+        ax_err.axhline(self.noise**2, color="C2", ls="--", lw=1, label="noise level")
         ax_err.set_xlabel("hidden units")
         ax_err.set_title("training MSE", fontsize=10)
         ax_err.legend(fontsize=8)
 
-    def _features(self, grid: np.ndarray, w1: np.ndarray, b1: np.ndarray,
-                  activation: str) -> np.ndarray:
+    def _features(
+        self, grid: np.ndarray, w1: np.ndarray, b1: np.ndarray, activation: str
+    ) -> np.ndarray:
         forward = self.mlp_forward or _reference()[0]
         hidden = w1.shape[1]
         identity = (np.eye(hidden), np.zeros(hidden))

@@ -49,8 +49,9 @@ def test_matches_torch_sequential(torch, activation, sizes, rng) -> None:
 def test_torch_inputs_stay_torch(torch, device, rng) -> None:
     params = init_mlp([4, 8, 3], rng=rng)
     x = rng.standard_normal((5, 4))
-    tparams = [(torch.as_tensor(w, device=device), torch.as_tensor(b, device=device))
-               for w, b in params]
+    tparams = [
+        (torch.as_tensor(w, device=device), torch.as_tensor(b, device=device)) for w, b in params
+    ]
     tx = torch.as_tensor(x, device=device)
     out = mlp_forward(tx, tparams, "tanh")
     ref = _torch_mlp(torch, params, "tanh").to(device)(tx)
@@ -94,8 +95,11 @@ def test_accepts_a_function_as_activation(rng) -> None:
         ((np.ones((2, 3)), "w"), TypeError, "params"),
         ((np.ones((2, 3)), [np.ones((3, 2))]), TypeError, "params[0]"),
         ((np.ones((2, 3)), [(np.ones((4, 2)), np.ones(2))]), ValueError, "layer 0"),
-        ((np.ones((2, 3)), [(np.ones((3, 2)), np.ones(2)), (np.ones((3, 1)), np.ones(1))]),
-         ValueError, "layer 1"),
+        (
+            (np.ones((2, 3)), [(np.ones((3, 2)), np.ones(2)), (np.ones((3, 1)), np.ones(1))]),
+            ValueError,
+            "layer 1",
+        ),
         ((np.ones((2, 3)), [(np.ones((3, 2)), np.ones(3))]), ValueError, "b"),
         ((np.ones((2, 3), dtype=int), [(np.ones((3, 2)), np.ones(2))]), TypeError, "x"),
         ((np.ones((2, 3)), [(np.ones((3, 2)), np.ones(2))], "swish"), ValueError, "activation"),
