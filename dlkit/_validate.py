@@ -22,7 +22,12 @@ def as_array(x: Any, name: str) -> Any:
     if is_array(x):
         return x
     if isinstance(x, (int, float, bool, np.number, list, tuple)):
-        arr = np.asarray(x)
+        try:
+            arr = np.asarray(x)
+        except ValueError as exc:  # ragged nested lists
+            raise ValueError(
+                f"{name} must be a rectangular array of numbers; got ragged {describe(x)}"
+            ) from exc
         if arr.dtype.kind in "biuf":
             return arr.astype(np.float64) if arr.dtype.kind in "bi" else arr
     raise TypeError(
@@ -78,7 +83,10 @@ def check_shape(
     """
     sizes = {} if sizes is None else sizes
     shape = tuple(x.shape)
-    labels = list(names) if names else [d if isinstance(d, str) else "?" for d in expected]
+    if names:
+        labels = list(names)
+    else:  # "(N, 3, ?)": named sizes, exact sizes, any size
+        labels = ["?" if d is None else str(d) for d in expected]
     want = "(" + ", ".join(labels) + (",)" if len(labels) == 1 else ")")
     if len(shape) != len(expected):
         raise ValueError(

@@ -12,7 +12,11 @@ from hypothesis import HealthCheck, settings
 # HYPOTHESIS_PROFILE=dev for more, random examples while writing code; ci (the default) is
 # derandomized and has no deadline, so a slow shared runner never fails a test by timing.
 settings.register_profile(
-    "ci", max_examples=30, deadline=None, derandomize=True, print_blob=True,
+    "ci",
+    max_examples=30,
+    deadline=None,
+    derandomize=True,
+    print_blob=True,
     suppress_health_check=[HealthCheck.too_slow],
 )
 settings.register_profile("dev", max_examples=200, deadline=1000)

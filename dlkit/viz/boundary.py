@@ -25,7 +25,7 @@ def _dataset(name: str, seed: int) -> tuple[np.ndarray, np.ndarray]:
     rng = np.random.default_rng(seed)
     if name == "XOR clouds":
         return data.make_xor(40, rng=rng, noise=0.25)
-    return data.make_blobs(40, rng=rng, centers=2, std=0.8, spread=1.6)
+    return data.make_blobs(40, rng=rng, centers=2, std=0.8, spread=2.0)
 
 
 def _limits(X: np.ndarray) -> tuple[float, float, float, float]:
@@ -57,7 +57,7 @@ class DecisionBoundaryExplorer(Explorer):
         predict: Callable[..., Any] | None = None,
         update: Callable[..., Any] | None = None,
         *,
-        max_steps: int = 40,
+        max_steps: int = 80,
         seed: int = 0,
         **kwargs: Any,
     ) -> None:
@@ -126,11 +126,26 @@ class DecisionBoundaryExplorer(Explorer):
         g1, g2 = np.meshgrid(np.linspace(x0, x1, 160), np.linspace(y0, y1, 160))
         grid = np.column_stack([g1.ravel(), g2.ravel()])  # (160*160, 2)
         region = self.labels(grid, w, b).reshape(g1.shape).astype(float)
-        ax.imshow(region, origin="lower", extent=(x0, x1, y0, y1), cmap=_REGION, vmin=0, vmax=1,
-                  aspect="auto", interpolation="nearest")
+        ax.imshow(
+            region,
+            origin="lower",
+            extent=(x0, x1, y0, y1),
+            cmap=_REGION,
+            vmin=0,
+            vmax=1,
+            aspect="auto",
+            interpolation="nearest",
+        )
         for c in (0, 1):
-            ax.scatter(*X[y == c].T, s=60 if len(y) <= 4 else 22, color=_COLORS[c],
-                       edgecolor="white", linewidth=0.8, zorder=3, label=f"class {c}")
+            ax.scatter(
+                *X[y == c].T,
+                s=60 if len(y) <= 4 else 22,
+                color=_COLORS[c],
+                edgecolor="white",
+                linewidth=0.8,
+                zorder=3,
+                label=f"class {c}",
+            )
         if step > 0:
             _line(ax, *history[step - 1], (x0, x1, y0, y1), ls="--", color="0.45", lw=1.2)
             i = order[step - 1]
@@ -140,8 +155,9 @@ class DecisionBoundaryExplorer(Explorer):
         what = f"step {step}: w = ({w[0]:.2f}, {w[1]:.2f}), b = {b:.2f}"
         if step > 0:
             moved = not (np.array_equal(w, history[step - 1][0]) and b == history[step - 1][1])
-            what += (f"\nexample {order[step - 1]} (class {y[order[step - 1]]}): "
-                     + ("misclassified, so the line moved" if moved else "correct, no change"))
+            what += f"\nexample {order[step - 1]} (class {y[order[step - 1]]}): " + (
+                "misclassified, so the line moved" if moved else "correct, no change"
+            )
         if not drawn:
             what += "\nw = 0: no boundary, one label everywhere"
         ax.set_title(what, fontsize=10)
@@ -150,8 +166,12 @@ class DecisionBoundaryExplorer(Explorer):
         steps = np.arange(len(history))
         axm.plot(steps, mistakes, color="C3", lw=1.5, drawstyle="steps-post")
         axm.plot(step, mistakes[step], "o", color="black", zorder=3)
-        axm.set(xlabel="training step (examples seen)", ylabel="mistakes on the data",
-                ylim=(-0.5, len(y) + 0.5), xlim=(0, max_steps))
+        axm.set(
+            xlabel="training step (examples seen)",
+            ylabel="mistakes on the data",
+            ylim=(-0.5, len(y) + 0.5),
+            xlim=(0, max_steps),
+        )
         axm.set_title(f"{mistakes[step]} of {len(y)} misclassified", fontsize=10)
         axm.grid(alpha=0.3)
 
@@ -173,7 +193,11 @@ def _line(ax: Any, w: np.ndarray, b: float, lims: tuple[float, ...], **style: An
         centre = np.array([(x0 + x1) / 2, (y0 + y1) / 2])
         foot = centre - (centre @ w + b) / norm**2 * w  # the line's point nearest the centre
         length = 0.18 * max(x1 - x0, y1 - y0)
-        ax.annotate("", xy=foot + length * w / norm, xytext=foot,
-                    arrowprops={"arrowstyle": "->", "color": "black", "lw": 1.5})
+        ax.annotate(
+            "",
+            xy=foot + length * w / norm,
+            xytext=foot,
+            arrowprops={"arrowstyle": "->", "color": "black", "lw": 1.5},
+        )
         ax.text(*(foot + 1.15 * length * w / norm), "w", fontsize=11, clip_on=True)
     return True

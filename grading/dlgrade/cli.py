@@ -28,14 +28,18 @@ folders (override with environment variables):
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of ``dlgrade``."""
     parser = argparse.ArgumentParser(
-        prog="dlgrade", description="Grade the deep-learning course with nbgrader.",
-        epilog=_EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
+        prog="dlgrade",
+        description="Grade the deep-learning course with nbgrader.",
+        epilog=_EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     sub.add_parser("paths", help="show where grading reads and writes")
 
-    p = sub.add_parser("release", help="regenerate course/ from solutions/ (nbgrader "
-                                       "generate_assignment --force)")
+    p = sub.add_parser(
+        "release", help="regenerate course/ from solutions/ (nbgrader generate_assignment --force)"
+    )
     p.add_argument("units", nargs="*", metavar="UNIT", help="units to release (default: all)")
 
     p = sub.add_parser("students", help="manage the students in the gradebook")
@@ -45,8 +49,10 @@ def build_parser() -> argparse.ArgumentParser:
     a.add_argument("--first-name")
     a.add_argument("--last-name")
     a.add_argument("--email")
-    a = ssub.add_parser("import", help="add or update students from a CSV file "
-                                       "(columns: id,first_name,last_name,email)")
+    a = ssub.add_parser(
+        "import",
+        help="add or update students from a CSV file (columns: id,first_name,last_name,email)",
+    )
     a.add_argument("csv", metavar="CSV", type=Path)
     ssub.add_parser("list", help="list the students")
 
@@ -63,13 +69,17 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--student", metavar="ID", help="only this student's feedback")
 
     p = sub.add_parser("export", help="export all grades to a CSV file")
-    p.add_argument("csv", metavar="CSV", nargs="?", type=Path,
-                   help="output file (default: grading/grades.csv)")
+    p.add_argument(
+        "csv", metavar="CSV", nargs="?", type=Path, help="output file (default: grading/grades.csv)"
+    )
 
     p = sub.add_parser("validate", help="run a notebook's tests; exit 1 unless all pass")
     p.add_argument("notebook", metavar="NOTEBOOK", type=Path)
-    p.add_argument("--invert", action="store_true",
-                   help="fail if any test passes instead (e.g. for a released notebook)")
+    p.add_argument(
+        "--invert",
+        action="store_true",
+        help="fail if any test passes instead (e.g. for a released notebook)",
+    )
     return parser
 
 
@@ -81,8 +91,9 @@ def run(args: argparse.Namespace, layout: Layout) -> int:
         return commands.release(layout, args.units)
     if args.command == "students":
         if args.action == "add":
-            return commands.students_add(layout, args.student, args.first_name,
-                                         args.last_name, args.email)
+            return commands.students_add(
+                layout, args.student, args.first_name, args.last_name, args.email
+            )
         if args.action == "import":
             return commands.students_import(layout, args.csv)
         return commands.students_list(layout)

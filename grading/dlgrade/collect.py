@@ -46,12 +46,15 @@ def expected_notebooks(layout: Layout, unit: str) -> list[str]:
 def collect(layout: Layout, unit: str, src: Path) -> CollectReport:
     """Copy ``src/<student_id>/<unit>/`` into the submitted tree for every student in ``src``."""
     if not src.is_dir():
-        raise DlgradeError(f"SRC {src} is not a folder; expected a folder laid out as "
-                           f"SRC/<student_id>/{unit}/{unit}.ipynb")
+        raise DlgradeError(
+            f"SRC {src} is not a folder; expected a folder laid out as "
+            f"SRC/<student_id>/{unit}/{unit}.ipynb"
+        )
     entries = sorted(p for p in src.iterdir() if not p.name.startswith("."))
     if not any(p.is_dir() for p in entries):
-        raise DlgradeError(f"SRC {src} holds no student folders; expected "
-                           f"SRC/<student_id>/{unit}/{unit}.ipynb")
+        raise DlgradeError(
+            f"SRC {src} holds no student folders; expected SRC/<student_id>/{unit}/{unit}.ipynb"
+        )
     expected = expected_notebooks(layout, unit)
     report = CollectReport()
     for entry in entries:
@@ -64,19 +67,27 @@ def collect(layout: Layout, unit: str, src: Path) -> CollectReport:
     return report
 
 
-def _collect_one(layout: Layout, unit: str, student: str, folder: Path, expected: list[str],
-                 report: CollectReport) -> None:
+def _collect_one(
+    layout: Layout,
+    unit: str,
+    student: str,
+    folder: Path,
+    expected: list[str],
+    report: CollectReport,
+) -> None:
     if not _STUDENT_ID.match(student):
         report.problems.append(
             f"{folder}: student id {student!r} is not usable by nbgrader (not copied); expected "
-            "letters, digits and _.@- only")
+            "letters, digits and _.@- only"
+        )
         return
     found = sorted(p.name for p in folder.glob("*.ipynb"))
     missing = [name for name in expected if name not in found]
     if len(missing) == len(expected):
         report.problems.append(
             f"{folder}: no {' or '.join(expected)} (found: {', '.join(found) or 'no notebooks'}; "
-            "not copied); rename the student's notebook to the released name")
+            "not copied); rename the student's notebook to the released name"
+        )
         return
     if missing:
         report.problems.append(f"{folder}: missing {', '.join(missing)} (they will score 0)")

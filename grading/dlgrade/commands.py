@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import csv
 import json
+import re
 import tempfile
 import time
 from pathlib import Path
@@ -17,6 +18,8 @@ from dlgrade.errors import DlgradeError
 from dlgrade.nbgrader_run import run_module, run_nbgrader
 from dlgrade.paths import Layout
 from dlgrade.results import scores, submitted_students, ungraded
+
+_ANSI = re.compile(r"\x1b\[[0-9;]*m")
 
 
 def _say(message: str) -> None:
@@ -34,18 +37,23 @@ def release(layout: Layout, units: list[str]) -> int:
     """Regenerate the student version of ``units`` (default: all) into the release folder."""
     units = [layout.require_unit(u) for u in units] or layout.units()
     if not units:
-        raise DlgradeError(f"no units to release: expected folders <unit>/<unit>.ipynb "
-                           f"in {layout.source}")
-    failed = [u for u in units
-              if run_nbgrader(["generate_assignment", u, "--force"], layout).returncode != 0]
+        raise DlgradeError(
+            f"no units to release: expected folders <unit>/<unit>.ipynb in {layout.source}"
+        )
+    failed = [
+        u
+        for u in units
+        if run_nbgrader(["generate_assignment", u, "--force"], layout).returncode != 0
+    ]
     for unit in failed:
         _say(f"FAILED to release {unit} (see nbgrader's log above)")
     _say(f"released {len(units) - len(failed)} of {len(units)} unit(s) into {layout.release}")
     return 1 if failed else 0
 
 
-def students_add(layout: Layout, student: str, first: str | None, last: str | None,
-                 email: str | None) -> int:
+def students_add(
+    layout: Layout, student: str, first: str | None, last: str | None, email: str | None
+) -> int:
     """Add (or update) one student in the gradebook."""
     args = ["db", "student", "add", student]
     for option, value in [("first-name", first), ("last-name", last), ("email", email)]:
@@ -57,13 +65,17 @@ def students_add(layout: Layout, student: str, first: str | None, last: str | No
 def students_import(layout: Layout, csv_path: Path) -> int:
     """Add (or update) the students listed in a CSV file (column ``id`` required)."""
     if not csv_path.is_file():
-        raise DlgradeError(f"CSV {csv_path} is not a file; expected a CSV file with columns "
-                           "id[,first_name,last_name,email]")
+        raise DlgradeError(
+            f"CSV {csv_path} is not a file; expected a CSV file with columns "
+            "id[,first_name,last_name,email]"
+        )
     with csv_path.open(newline="") as fh:
         header = next(csv.reader(fh), [])
     if "id" not in [h.strip() for h in header]:
-        raise DlgradeError(f"CSV {csv_path} has columns {header}; expected an 'id' column "
-                           "(optional: first_name, last_name, email)")
+        raise DlgradeError(
+            f"CSV {csv_path} has columns {header}; expected an 'id' column "
+            "(optional: first_name, last_name, email)"
+        )
     return run_nbgrader(["db", "student", "import", str(csv_path.resolve())], layout).returncode
 
 
@@ -76,8 +88,10 @@ def collect_submissions(layout: Layout, unit: str, src: Path) -> int:
     """Copy ``SRC/<student_id>/<unit>/`` folders into the submitted tree."""
     unit = layout.require_unit(unit)
     report = collect(layout, unit, src.resolve())
-    _say(f"copied {len(report.copied)} submission(s) of {unit} into {layout.submitted}: "
-         f"{', '.join(report.copied) or '-'}")
+    _say(
+        f"copied {len(report.copied)} submission(s) of {unit} into {layout.submitted}: "
+        f"{', '.join(report.copied) or '-'}"
+    )
     if report.absent:
         _say(f"no {unit} folder (no submission) for: {', '.join(report.absent)}")
     for problem in report.problems:
@@ -90,15 +104,19 @@ def autograde(layout: Layout, unit: str, student: str | None) -> int:
     unit = layout.require_unit(unit)
     if student is not None:
         if not (layout.submitted / student / unit).is_dir():
-            raise DlgradeError(f"--student {student!r}: no submission at "
-                               f"{layout.submitted / student / unit}; expected a folder "
-                               f"holding {unit}.ipynb (see 'dlgrade collect')")
+            raise DlgradeError(
+                f"--student {student!r}: no submission at "
+                f"{layout.submitted / student / unit}; expected a folder "
+                f"holding {unit}.ipynb (see 'dlgrade collect')"
+            )
         students = [student]
     else:
         students = submitted_students(layout, unit)
         if not students:
-            raise DlgradeError(f"UNIT {unit!r}: no submissions at {layout.submitted}/*/{unit}; "
-                               f"run 'dlgrade collect {unit} SRC' first")
+            raise DlgradeError(
+                f"UNIT {unit!r}: no submissions at {layout.submitted}/*/{unit}; "
+                f"run 'dlgrade collect {unit} SRC' first"
+            )
     # --force: always regrade from the current submission and tests (manual scores are kept)
     args = ["autograde", unit, "--force"] + ([f"--student={student}"] if student else [])
     start = time.time()
@@ -146,8 +164,9 @@ def validate(layout: Layout, notebook: Path, invert: bool) -> int:
         args = [str(notebook.resolve()), f"--output={out}"] + (["--invert"] if invert else [])
         proc = run_module("dlgrade.validate_app", args, layout)
         if proc.returncode != 0 or not out.is_file():
-            raise DlgradeError(f"NOTEBOOK {notebook} could not be validated "
-                               "(see nbgrader's log above)")
+            raise DlgradeError(
+                f"NOTEBOOK {notebook} could not be validated (see nbgrader's log above)"
+            )
         results = json.loads(out.read_text())
     return _report_validation(notebook, results, invert)
 
@@ -158,7 +177,8 @@ def _report_validation(notebook: Path, results: dict, invert: bool) -> int:
     for cell in results.get("changed", []):
         _say(f"TEST CELL MODIFIED (its checksum changed):\n{cell['source']}\n")
     for cell in results.get("failed", []):
-        _say(f"FAILED:\n{cell['source']}\n--- error ---\n{cell['raw_error']}\n")
+        error = _ANSI.sub("", cell["raw_error"])
+        _say(f"FAILED:\n{cell['source']}\n--- error ---\n{error}\n")
     for cell in results.get("passed", []):
         _say(f"PASSED (expected to fail with --invert):\n{cell['source']}\n")
     if results:
@@ -167,4 +187,3 @@ def _report_validation(notebook: Path, results: dict, invert: bool) -> int:
         return 1
     _say(f"{notebook}: " + ("no test passes" if invert else "all tests pass"))
     return 0
-

@@ -40,21 +40,30 @@ def nbgrader_env(layout: Layout) -> dict[str, str]:
     return env
 
 
-def run_module(module: str, args: list[str], layout: Layout,
-               capture: bool = False) -> subprocess.CompletedProcess:
+def run_module(
+    module: str, args: list[str], layout: Layout, capture: bool = False
+) -> subprocess.CompletedProcess:
     """Run ``python -m module args`` the strict way; raise if the config file is broken.
 
     Returns the finished process (its return code is the caller's to judge).  With
     ``capture`` its stdout and stderr are returned instead of shown.
     """
     if not layout.config_file.is_file():
-        raise DlgradeError(f"no nbgrader config: expected {layout.config_file} "
-                           f"(set {ENV_CONFIG_DIR} to the folder holding nbgrader_config.py)")
+        raise DlgradeError(
+            f"no nbgrader config: expected {layout.config_file} "
+            f"(set {ENV_CONFIG_DIR} to the folder holding nbgrader_config.py)"
+        )
     layout.state.mkdir(parents=True, exist_ok=True)
     cmd = [sys.executable, "-m", module, *args]
     print(f"dlgrade: running {module} {shlex.join(args)}", file=sys.stderr, flush=True)
-    proc = subprocess.run(cmd, cwd=layout.config_dir, env=nbgrader_env(layout), text=True,
-                          capture_output=capture, check=False)
+    proc = subprocess.run(
+        cmd,
+        cwd=layout.config_dir,
+        env=nbgrader_env(layout),
+        text=True,
+        capture_output=capture,
+        check=False,
+    )
     if proc.returncode != 0:
         problem = config_problem(layout)
         if problem:
@@ -62,8 +71,9 @@ def run_module(module: str, args: list[str], layout: Layout,
     return proc
 
 
-def run_nbgrader(args: list[str], layout: Layout,
-                 capture: bool = False) -> subprocess.CompletedProcess:
+def run_nbgrader(
+    args: list[str], layout: Layout, capture: bool = False
+) -> subprocess.CompletedProcess:
     """Run ``nbgrader args`` (see :func:`run_module`)."""
     return run_module("nbgrader", args, layout, capture=capture)
 
@@ -78,12 +88,17 @@ def config_problem(layout: Layout) -> str | None:
     try:
         PyFileConfigLoader(layout.config_file.name, path=str(layout.config_dir)).load_config()
     except Exception as exc:  # any exception raised by the file is the problem to report
-        frames = [f for f in traceback.extract_tb(exc.__traceback__)
-                  if Path(f.filename) == layout.config_file]
+        frames = [
+            f
+            for f in traceback.extract_tb(exc.__traceback__)
+            if Path(f.filename) == layout.config_file
+        ]
         where = f", line {frames[-1].lineno}" if frames else ""
-        return (f"the nbgrader config {layout.config_file}{where} failed to load: "
-                f"{type(exc).__name__}: {exc}. nbgrader would have carried on with its defaults "
-                "(wrong folders, no hardening); fix the file and run the command again")
+        return (
+            f"the nbgrader config {layout.config_file}{where} failed to load: "
+            f"{type(exc).__name__}: {exc}. nbgrader would have carried on with its defaults "
+            "(wrong folders, no hardening); fix the file and run the command again"
+        )
     finally:
         os.environ.clear()
         os.environ.update(saved)

@@ -108,8 +108,12 @@ class Layout:
 
     def check_chars(self) -> None:
         """Refuse folders whose names nbgrader would misread as glob or regex syntax."""
-        for name, folder in [("repository root", self.root), (ENV_SOURCE_DIR, self.source),
-                             (ENV_RELEASE_DIR, self.release), (ENV_STATE_DIR, self.state)]:
+        for name, folder in [
+            ("repository root", self.root),
+            (ENV_SOURCE_DIR, self.source),
+            (ENV_RELEASE_DIR, self.release),
+            (ENV_STATE_DIR, self.state),
+        ]:
             bad = _UNSAFE_CHARS.search(str(folder))
             if bad:
                 raise LayoutError(
@@ -121,8 +125,11 @@ class Layout:
         """Names of the source units: folders of ``source`` holding ``<unit>.ipynb``."""
         if not self.source.is_dir():
             return []
-        return sorted(p.name for p in self.source.iterdir()
-                      if p.is_dir() and (p / f"{p.name}.ipynb").is_file())
+        return sorted(
+            p.name
+            for p in self.source.iterdir()
+            if p.is_dir() and (p / f"{p.name}.ipynb").is_file()
+        )
 
     def require_unit(self, unit: str) -> str:
         """Return ``unit`` if the source has it, else raise a :class:`LayoutError` saying why."""

@@ -53,15 +53,21 @@ class ReinsertMissingCells(OverwriteCells):
         sources = {cell.name: cell for cell in source_nb.source_cells}
         solutions = {cell.name for cell in source_nb.solution_cells}
         for grade_cell in sorted(source_nb.grade_cells, key=lambda c: order.index(c.name)):
-            present = {cell["metadata"]["nbgrader"]["grade_id"]: i  # re-added cells are dicts
-                       for i, cell in enumerate(nb.cells)
-                       if "grade_id" in cell["metadata"].get("nbgrader", {})}
+            present = {
+                cell["metadata"]["nbgrader"]["grade_id"]: i  # re-added cells are dicts
+                for i, cell in enumerate(nb.cells)
+                if "grade_id" in cell["metadata"].get("nbgrader", {})
+            }
             if grade_cell.name in present:
                 continue
-            self.log.warning("Missing grade cell %s encountered, adding to notebook",
-                             grade_cell.name)
-            cell = self.missing_cell_transform(sources[grade_cell.name], grade_cell.max_score,
-                                               is_solution=grade_cell.name in solutions)
+            self.log.warning(
+                "Missing grade cell %s encountered, adding to notebook", grade_cell.name
+            )
+            cell = self.missing_cell_transform(
+                sources[grade_cell.name],
+                grade_cell.max_score,
+                is_solution=grade_cell.name in solutions,
+            )
             cell["id"] = "restored-" + re.sub(r"[^A-Za-z0-9_-]", "-", grade_cell.name)[:50]
             nb.cells.insert(_insert_at(order, present, grade_cell.name, len(nb.cells)), cell)
         return nb, resources
@@ -73,7 +79,7 @@ def _insert_at(order: list[str], present: dict[str, int], name: str, n_cells: in
     for earlier in reversed(order[:k]):
         if earlier in present:
             return present[earlier] + 1
-    for later in order[k + 1:]:
+    for later in order[k + 1 :]:
         if later in present:
             return present[later]
     return n_cells

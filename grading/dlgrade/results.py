@@ -32,8 +32,11 @@ def ungraded(layout: Layout, unit: str, students: list[str], since: float) -> di
         if not notebooks:
             failures[student] = f"{submitted} holds none of {', '.join(sorted(expected))}"
             continue
-        stale = [name for name in notebooks
-                 if not _written_since(layout.autograded / student / unit / name, since)]
+        stale = [
+            name
+            for name in notebooks
+            if not _written_since(layout.autograded / student / unit / name, since)
+        ]
         if stale:
             failures[student] = f"no autograded copy of {', '.join(stale)} (see nbgrader's log)"
     return failures

@@ -1,0 +1,27 @@
+"""dlkit/__init__.py: lazy submodules and the device report."""
+
+from __future__ import annotations
+
+import importlib
+
+import pytest
+
+import dlkit
+
+
+def test_submodules_load_on_first_use():
+    assert dlkit.data is importlib.import_module("dlkit.data")
+    assert dlkit.functional.softmax is importlib.import_module("dlkit.functional").softmax
+    assert dlkit.__version__ == "0.1.0"
+
+
+def test_unknown_attribute():
+    with pytest.raises(AttributeError, match=r"module 'dlkit' has no attribute 'nope'"):
+        dlkit.nope  # noqa: B018
+
+
+def test_device_report_lists_numpy_and_torch(torch):
+    report = dlkit.device_report().splitlines()
+    assert report[0].startswith("NumPy ") and report[0].endswith(": CPU")
+    assert report[1].startswith(f"torch {torch.__version__}: CPU")
+    assert ("no CUDA GPU" in report[1]) != torch.cuda.is_available()
