@@ -30,9 +30,7 @@ def as_array(x: Any, name: str) -> Any:
             ) from exc
         if arr.dtype.kind in "biuf":
             return arr.astype(np.float64) if arr.dtype.kind in "bi" else arr
-    raise TypeError(
-        f"{name} must be a NumPy array or a torch tensor; got {describe(x)}"
-    )
+    raise TypeError(f"{name} must be a NumPy array or a torch tensor; got {describe(x)}")
 
 
 def check_float(x: Any, name: str) -> Any:
@@ -90,8 +88,7 @@ def check_shape(
     want = "(" + ", ".join(labels) + (",)" if len(labels) == 1 else ")")
     if len(shape) != len(expected):
         raise ValueError(
-            f"{name} must be {len(expected)}-D with shape {want}; got {len(shape)}-D "
-            f"shape {shape}"
+            f"{name} must be {len(expected)}-D with shape {want}; got {len(shape)}-D shape {shape}"
         )
     for axis, (got, dim) in enumerate(zip(shape, expected, strict=True)):
         if isinstance(dim, int) and got != dim:

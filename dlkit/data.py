@@ -169,7 +169,12 @@ def load_digits(*, images: bool = False) -> tuple[np.ndarray, np.ndarray]:
 
 
 def train_val_test_split(
-    X: Any, y: Any, *, rng: np.random.Generator, val: float = 0.15, test: float = 0.15,
+    X: Any,
+    y: Any,
+    *,
+    rng: np.random.Generator,
+    val: float = 0.15,
+    test: float = 0.15,
     stratify: bool = True,
 ) -> tuple[np.ndarray, ...]:
     """Shuffle and split into train, validation and test sets.
@@ -181,8 +186,12 @@ def train_val_test_split(
     X, y, rng = np.asarray(as_array(X, "X")), np.asarray(y), _rng(rng)
     if y.ndim != 1:
         raise ValueError(f"y must be 1-D with shape (N,); got shape {y.shape}")
-    check_shape(X, "X", (y.shape[0],) + (None,) * (X.ndim - 1),
-                names=("N",) + tuple(f"D{i}" for i in range(1, X.ndim)))
+    check_shape(
+        X,
+        "X",
+        (y.shape[0],) + (None,) * (X.ndim - 1),
+        names=("N",) + tuple(f"D{i}" for i in range(1, X.ndim)),
+    )
     for frac, name in ((val, "val"), (test, "test")):
         if not (isinstance(frac, (int, float)) and 0 <= frac < 1):
             raise ValueError(f"{name} must be a fraction in [0, 1); got {frac!r}")
@@ -194,15 +203,20 @@ def train_val_test_split(
         idx = rng.permutation(idx)
         n_test, n_val = int(round(test * len(idx))), int(round(val * len(idx)))
         parts[2].append(idx[:n_test])
-        parts[1].append(idx[n_test:n_test + n_val])
-        parts[0].append(idx[n_test + n_val:])
+        parts[1].append(idx[n_test : n_test + n_val])
+        parts[0].append(idx[n_test + n_val :])
     train, valid, tst = (rng.permutation(np.concatenate(p)) for p in parts)
     return X[train], X[valid], X[tst], y[train], y[valid], y[tst]
 
 
 def minibatches(
-    X: Any, y: Any, *, batch_size: int, rng: np.random.Generator | None = None,
-    shuffle: bool = True, drop_last: bool = False,
+    X: Any,
+    y: Any,
+    *,
+    batch_size: int,
+    rng: np.random.Generator | None = None,
+    shuffle: bool = True,
+    drop_last: bool = False,
 ) -> Iterator[tuple[Any, Any]]:
     """Yield ``(X_batch, y_batch)`` pairs covering the data once (one epoch).
 
@@ -222,7 +236,7 @@ def minibatches(
 
 def _batches(X: Any, y: Any, order: np.ndarray, batch_size: int) -> Iterator[tuple[Any, Any]]:
     for start in range(0, len(order), batch_size):
-        idx = order[start:start + batch_size]
+        idx = order[start : start + batch_size]
         yield X[idx], y[idx]
 
 

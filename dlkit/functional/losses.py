@@ -82,4 +82,3 @@ def softmax_cross_entropy(logits: Any, y: Any) -> tuple[Any, Any]:
     dlogits = xp.exp(logp)  # softmax, (N, C)
     dlogits[rows, y] -= 1.0
     return loss, dlogits / n
-

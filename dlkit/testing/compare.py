@@ -62,9 +62,14 @@ def assert_close(
     if check_kind and is_array(expected):
         got_kind, want_kind = _kind(actual), _kind(expected)
         if is_array(actual) and got_kind != want_kind:
-            _fail(name, [f"it is a {got_kind}, but a {want_kind} is expected: "
-                         "keep the array library and device of the inputs (use the xp "
-                         "functions, not np.*, and no .cpu()/.numpy() inside)"])
+            _fail(
+                name,
+                [
+                    f"it is a {got_kind}, but a {want_kind} is expected: "
+                    "keep the array library and device of the inputs (use the xp "
+                    "functions, not np.*, and no .cpu()/.numpy() inside)"
+                ],
+            )
     a = to_numpy(actual).astype(np.float64) if is_array(actual) else np.asarray(actual, float)
     e = to_numpy(expected).astype(np.float64)
     if a.shape != e.shape:
@@ -75,8 +80,13 @@ def assert_close(
         _fail(name, lines)
     if check_dtype and is_array(actual) and is_array(expected):
         if _dtype(actual) != _dtype(expected):
-            _fail(name, [f"its dtype is {actual.dtype}, but {expected.dtype} is expected "
-                         "(keep the input's dtype: avoid np.float32/np.float64 literals)"])
+            _fail(
+                name,
+                [
+                    f"its dtype is {actual.dtype}, but {expected.dtype} is expected "
+                    "(keep the input's dtype: avoid np.float32/np.float64 literals)"
+                ],
+            )
     bad = ~np.isclose(a, e, rtol=rtol, atol=atol, equal_nan=True)
     if not bad.any():
         return

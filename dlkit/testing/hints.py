@@ -22,11 +22,15 @@ def shape_hint(actual_shape: tuple, expected_shape: tuple) -> str | None:
     if actual_shape == expected_shape[::-1] and len(expected_shape) > 1:
         return "your output is transposed: did you forget a .T, or multiply in the wrong order?"
     if len(actual_shape) == len(expected_shape) + 1 and 1 in actual_shape:
-        return ("your output has an extra axis of size 1: drop keepdims=True, "
-                "or index/reshape the result")
+        return (
+            "your output has an extra axis of size 1: drop keepdims=True, "
+            "or index/reshape the result"
+        )
     if len(actual_shape) + 1 == len(expected_shape):
-        return ("your output has one axis fewer than expected: did you reduce (sum/mean/max) "
-                "an axis that should stay, or forget keepdims=True?")
+        return (
+            "your output has one axis fewer than expected: did you reduce (sum/mean/max) "
+            "an axis that should stay, or forget keepdims=True?"
+        )
     if len(actual_shape) == len(expected_shape) and sorted(actual_shape) != sorted(expected_shape):
         return "the sizes differ on some axis: did you reduce or index along the wrong axis?"
     if actual_shape == () and expected_shape != ():
@@ -40,7 +44,7 @@ def scale_hint(actual: np.ndarray, expected: np.ndarray, batch_size: int | None)
     if denom == 0.0 or actual.shape != expected.shape:
         return None
     c = float(np.vdot(actual, expected)) / denom
-    if not _close(actual, c * expected) or abs(c - 1.0) < 1e-6:
+    if not _close(actual, c * expected) or abs(c - 1.0) < 1e-6 or abs(c) < 1e-6:
         return None
     if abs(c + 1.0) < 1e-6:
         return "your output has the opposite sign: check the sign of your formula (- vs +)"
@@ -48,19 +52,29 @@ def scale_hint(actual: np.ndarray, expected: np.ndarray, batch_size: int | None)
     m = abs(c)
     if batch_size and batch_size > 1:
         if abs(m - batch_size) < 1e-6 * batch_size:
-            return (f"your output is {batch_size}x (the batch size N) too large{sign}: "
-                    "did you forget to divide by N (take the mean, not the sum)?")
+            return (
+                f"your output is {batch_size}x (the batch size N) too large{sign}: "
+                "did you forget to divide by N (take the mean, not the sum)?"
+            )
         if abs(m * batch_size - 1.0) < 1e-6:
-            return (f"your output is {batch_size}x (the batch size N) too small{sign}: "
-                    "did you divide by N twice, or average something that should be summed?")
+            return (
+                f"your output is {batch_size}x (the batch size N) too small{sign}: "
+                "did you divide by N twice, or average something that should be summed?"
+            )
+    if actual.size == 1:  # any two numbers are multiples: only the cases above say anything
+        return None
     return f"your output is exactly {c:.6g} times the expected one: a constant factor is off"
 
 
 def complement_hint(actual: np.ndarray, expected: np.ndarray) -> str | None:
-    """Detect ``actual == 1 - expected`` (a probability of the other class)."""
-    if _close(actual, 1.0 - expected):
-        return ("your output equals 1 - expected: you computed the probability of the other "
-                "class; check the sign inside exp(...)")
+    """Detect ``actual == 1 - expected`` for probabilities (not for 0/1 labels)."""
+    is_probability = bool(np.all((expected >= 0) & (expected <= 1)))
+    is_labels = bool(np.all((expected == 0) | (expected == 1)))
+    if is_probability and not is_labels and _close(actual, 1.0 - expected):
+        return (
+            "your output equals 1 - expected: you computed the probability of the other "
+            "class (for a sigmoid, check the sign inside exp)"
+        )
     return None
 
 
@@ -93,8 +107,10 @@ def value_hints(
         if hint:
             hints.append(hint)
     if np.isnan(actual).any() and not np.isnan(expected).any():
-        hints.append("your output has NaN: an overflow (exp of a large number) or 0/0? "
-                     "use a numerically stable formula")
+        hints.append(
+            "your output has NaN: an overflow (exp of a large number) or 0/0? "
+            "use a numerically stable formula"
+        )
     elif np.isinf(actual).any() and not np.isinf(expected).any():
         hints.append("your output has inf: exp or log overflowed; use a stable formula")
     return hints

@@ -57,6 +57,7 @@ class FunctionExplorer(Explorer):
             ax.set_ylim(*self.ylim)
         ax.set_xlabel("x")
         ax.legend(loc="upper left")
-        params = ", ".join(f"{k}={v:.3g}" if isinstance(v, float) else f"{k}={v}"
-                           for k, v in values.items())
+        params = ", ".join(
+            f"{k}={v:.3g}" if isinstance(v, float) else f"{k}={v}" for k, v in values.items()
+        )
         ax.set_title(f"{self.label}   ({params})" if params else self.label)

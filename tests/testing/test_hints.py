@@ -84,3 +84,17 @@ def test_value_hints_nan_and_inf(rng):
     assert any("inf" in h for h in value_hints(bad, e))
     # NaN expected as well: not the student's overflow
     assert not any("NaN" in h for h in value_hints(bad * np.nan, e * np.nan))
+
+
+def test_no_constant_factor_hint_for_scalars_or_zero_outputs() -> None:
+    # any two numbers are multiples of each other: only sign / 1/N are worth saying
+    assert scale_hint(np.array(3.0), np.array(2.0), batch_size=None) is None
+    assert scale_hint(np.zeros(4), np.arange(1.0, 5.0), batch_size=None) is None
+    assert "opposite sign" in scale_hint(np.array(-2.0), np.array(2.0), batch_size=None)
+
+
+def test_complement_hint_is_for_probabilities_not_labels() -> None:
+    labels = np.array([0.0, 1.0, 1.0, 0.0])
+    assert complement_hint(1.0 - labels, labels) is None
+    p = np.array([0.2, 0.7, 0.5])
+    assert "other class" in complement_hint(1.0 - p, p)

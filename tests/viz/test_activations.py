@@ -82,9 +82,13 @@ def test_custom_name_overrides_a_builtin() -> None:
     assert spy.calls >= 1
 
 
-def test_static_show_returns_a_figure() -> None:
+def test_static_show_displays_a_png(monkeypatch) -> None:
+    shown = []
+    monkeypatch.setattr("IPython.display.display", shown.append)
     ex = ActivationExplorer()
-    assert isinstance(ex.show(static=True), Figure)
+    assert ex.show(static=True) is None  # a cell ending in .show() displays it once
+    assert len(shown) == 1 and shown[0].data[:4] == b"\x89PNG"
+    assert isinstance(ex.figure, Figure)
 
 
 def test_student_errors_propagate_with_a_message() -> None:

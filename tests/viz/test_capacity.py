@@ -99,8 +99,13 @@ def test_slider_moves_are_fast() -> None:
     assert (time.perf_counter() - start) / 4 < 0.3
 
 
-def test_static_show_returns_a_figure() -> None:
-    assert isinstance(HiddenUnitsExplorer().show(static=True), Figure)
+def test_static_show_displays_a_png(monkeypatch) -> None:
+    shown = []
+    monkeypatch.setattr("IPython.display.display", shown.append)
+    ex = HiddenUnitsExplorer(hidden=0)
+    assert ex.show(static=True) is None
+    assert len(shown) == 1 and shown[0].data[:4] == b"\x89PNG"
+    assert isinstance(ex.figure, Figure)
 
 
 def test_bad_student_he_init_shape_is_explained() -> None:

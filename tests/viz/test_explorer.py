@@ -217,9 +217,14 @@ def test_show_falls_back_to_static_outside_a_kernel(shown):
     assert isinstance(shown[0], IPython.display.Image)
 
 
-def test_show_with_widgets_displays_the_widget(shown):
-    line().show(static=False)
-    assert type(shown[0]).__name__ == "VBox"
+def test_show_with_widgets_displays_the_widget_with_a_png_fallback(shown):
+    import base64
+
+    e = line()
+    e.show(static=False)
+    (bundle,) = shown
+    assert "application/vnd.jupyter.widget-view+json" in bundle
+    assert base64.b64decode(bundle["image/png"]) == e.png()  # what a frontend without widgets shows
 
 
 class FakeKernelShell:
