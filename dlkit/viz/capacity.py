@@ -189,16 +189,10 @@ class HiddenUnitsExplorer(Explorer):
         ax.plot(x[:, 0], y[:, 0], ".", color="0.6", ms=4, label="data")
         ax.plot(x[:, 0], clean[:, 0], color="0.3", lw=1, ls=":", label="true curve")
         if 0 < hidden <= 12:  # each unit's contribution w2_j * h_j(x)
-            (w1, b1), (w2, b2) = params
+            (w1, b1), (w2, _) = params
             feats = self._features(grid, w1, b1, activation)
             for j in range(hidden):
-                ax.plot(
-                    grid[:, 0],
-                    feats[:, j] * w2[j, 0] + b2[0] / hidden,
-                    color="C1",
-                    lw=0.8,
-                    alpha=0.5,
-                )
+                ax.plot(grid[:, 0], feats[:, j] * w2[j, 0], color="C1", lw=0.8, alpha=0.5)
         ax.plot(grid[:, 0], fit[:, 0], color="C0", lw=2.2, label="network")
         lo, hi = float(y.min()), float(y.max())
         ax.set_ylim(lo - 0.6 * (hi - lo), hi + 0.4 * (hi - lo))

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from dlkit.functional import affine_forward, mlp_forward, relu
 from dlkit.init import init_mlp
@@ -110,3 +112,22 @@ def test_errors_name_the_argument(args, exc, words) -> None:
     with pytest.raises(exc) as info:
         mlp_forward(*args)
     assert words in str(info.value)
+
+
+@given(
+    sizes=st.lists(st.integers(1, 6), min_size=2, max_size=5),
+    n=st.integers(1, 4),
+    seed=st.integers(0, 2**16),
+)
+def test_shapes_and_layer_by_layer_definition(sizes, n, seed) -> None:
+    gen = np.random.default_rng(seed)
+    params = [(w, gen.standard_normal(b.shape)) for w, b in init_mlp(sizes, rng=gen)]
+    x = gen.standard_normal((n, sizes[0]))
+    h = x
+    for i, (w, b) in enumerate(params):
+        h = h @ w + b
+        if i < len(params) - 1:
+            h = np.tanh(h)
+    out = mlp_forward(x, params, "tanh")
+    assert out.shape == (n, sizes[-1])
+    np.testing.assert_allclose(out, h, rtol=1e-12, atol=1e-12)

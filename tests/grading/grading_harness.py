@@ -1,19 +1,16 @@
-"""Round-trip machinery shared by the grading tests: build "students", grade them, read scores.
+"""Building blocks of the grading tests: read a unit, load its mutants, build "students".
 
 A unit's source notebook is inspected for the course conventions (see ``mutants/README.md``):
 each graded exercise ``X`` is one autograded answer cell ``X`` (solution, not graded) and test
 cells ``test_X`` / ``test_X__<part>`` (graded, locked, not solution).  Variants of a submission
-are built from the *release* (what students get) by writing code into its answer cells, then
-all of them are graded in one ``dlgrade autograde`` run against a real SQLite gradebook.
+are built from the *release* (what students get) by writing code into its answer cells;
+grading_runs.py grades them.
 """
 
 from __future__ import annotations
 
 import copy
 import importlib.util
-import os
-import subprocess
-import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -194,134 +191,3 @@ def with_warning_hook(nb, answer_id: str):
         if nbgrader_meta(cell).get("grade_id") == answer_id:
             cell.source += WARNING_HOOK
     return nb
-
-
-def dlgrade(
-    args: list[str], env: dict[str, str], cwd: Path | None = None
-) -> subprocess.CompletedProcess:
-    """Run the ``dlgrade`` CLI (``python -m dlgrade.cli``) and capture its output."""
-    return subprocess.run(
-        [sys.executable, "-m", "dlgrade.cli", *args],
-        env=env,
-        cwd=cwd,
-        text=True,
-        capture_output=True,
-        check=False,
-    )
-
-
-def grading_env(work: Path, source_dir: Path, **extra: str) -> dict[str, str]:
-    """Environment that points dlgrade at ``source_dir`` and keeps all writes under ``work``."""
-    env = dict(os.environ)
-    env.update(
-        DLGRADE_SOURCE_DIR=str(source_dir),
-        DLGRADE_RELEASE_DIR=str(work / "release"),
-        DLGRADE_STATE_DIR=str(work / "state"),
-        **extra,
-    )
-    return env
-
-
-def write_submission(work: Path, student: str, unit: str, notebooks: dict[str, object]) -> None:
-    """Write ``{file name: notebook}`` as ``student``'s submission of ``unit``."""
-    folder = work / "state" / "submitted" / student / unit
-    folder.mkdir(parents=True, exist_ok=True)
-    for name, nb in notebooks.items():
-        nbformat.write(nb, folder / name)
-
-
-def read_scores(work: Path, unit: str, students: list[str]) -> dict[str, dict[str, list]]:
-    """``{student: {grade_id: [auto_score, max_score]}}`` from the gradebook (all notebooks)."""
-    from nbgrader.api import Gradebook, MissingEntry
-
-    result = {}
-    with Gradebook(f"sqlite:///{work / 'state' / 'gradebook.db'}", "dl-course") as gb:
-        for student in students:
-            try:
-                submission = gb.find_submission(unit, student)
-            except MissingEntry:
-                continue
-            result[student] = {
-                g.name: [g.auto_score, g.max_score]
-                for nb in submission.notebooks
-                for g in nb.grades
-            }
-    return result
-
-
-def release_notebooks(work: Path, unit: str) -> dict[str, nbformat.NotebookNode]:
-    """The released notebooks of ``unit`` under ``work``."""
-    return {
-        p.name: nbformat.read(p, as_version=4)
-        for p in sorted((work / "release" / unit).glob("*.ipynb"))
-    }
-
-
-def _tail(proc: subprocess.CompletedProcess, lines: int = 60) -> str:
-    return "\n".join((proc.stdout + proc.stderr).splitlines()[-lines:])
-
-
-def round_trip(
-    unit_dir: Path, work: Path, mutants: dict[str, dict[str, str]] | None, **env_extra: str
-) -> dict:
-    """Release ``unit_dir`` and grade its solution, blank, warns and mutant students in ONE
-    ``dlgrade autograde`` run under ``work``; return the scores and what each student is."""
-    spec = inspect_unit(unit_dir)
-    env = grading_env(work, unit_dir.parent, **env_extra)
-    released = dlgrade(["release", spec.name], env)
-    if released.returncode != 0:
-        raise RuntimeError(f"dlgrade release {spec.name} failed:\n{_tail(released)}")
-    release = release_notebooks(work, spec.name)
-
-    def submission(**kwargs):
-        return {
-            name: build_submission(nb, spec.sources[name], **kwargs) for name, nb in release.items()
-        }
-
-    students = {"solution": submission(), "blank": submission(solve=False)}
-    if spec.answers:
-        students["warns"] = {
-            name: with_warning_hook(nb, spec.answers[0]) for name, nb in submission().items()
-        }
-    mutated = mutant_students(mutants or {})
-    for student, (exercise, _, source) in mutated.items():
-        students[student] = submission(replace={exercise: source})
-    for student, notebooks in students.items():
-        write_submission(work, student, spec.name, notebooks)
-    graded = dlgrade(["autograde", spec.name], env)
-    return {
-        "autograde_status": graded.returncode,
-        "autograde_log": _tail(graded),
-        "scores": read_scores(work, spec.name, list(students)),
-        "mutants": {s: [ex, desc] for s, (ex, desc, _) in mutated.items()},
-    }
-
-
-def score_problems(
-    spec: UnitSpec, result: dict, student: str, expect: str, exercise: str | None = None
-) -> list[str]:
-    """How ``student``'s autograded test cells differ from ``expect``: ``"full"``, ``"zero"``,
-    or ``"mutant"`` (``exercise`` loses points, every other test cell keeps full points)."""
-    scores = result["scores"].get(student)
-    if scores is None:
-        return [f"{student}: not graded; autograde said:\n{result['autograde_log']}"]
-    problems = []
-    for test_id, points in spec.points.items():
-        auto = scores.get(test_id, [None, points])[0]
-        own = exercise is not None and test_id in spec.tests.get(exercise, [])
-        if expect == "zero" and auto != 0:
-            problems.append(f"{student}: {test_id} scored {auto} of {points}; expected 0")
-        if (expect == "full" or (expect == "mutant" and not own)) and auto != points:
-            problems.append(
-                f"{student}: {test_id} scored {auto} of {points}; expected full "
-                "points" + (f" (only {exercise!r} was wrong)" if exercise else "")
-            )
-    if expect == "mutant":
-        own_ids = spec.tests.get(exercise, [])
-        got = sum(scores.get(t, [0])[0] or 0 for t in own_ids)
-        if got >= sum(spec.points[t] for t in own_ids):
-            problems.append(
-                f"{student}: the wrong {exercise!r} still gets full points on "
-                f"{', '.join(own_ids)}: the tests do not catch it"
-            )
-    return problems

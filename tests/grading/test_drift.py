@@ -13,7 +13,8 @@ import json
 from pathlib import Path
 
 import pytest
-from grading_harness import REPO, dlgrade, grading_env
+from grading_harness import REPO
+from grading_runs import dlgrade, grading_env
 
 SOLUTIONS, COURSE = REPO / "solutions", REPO / "course"
 FIX = "run `dlgrade release` and commit course/ (see grading/README.md)"

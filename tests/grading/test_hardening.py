@@ -14,15 +14,8 @@ from pathlib import Path
 
 import nbformat
 import pytest
-from grading_harness import (
-    TOY_SOURCE,
-    build_submission,
-    dlgrade,
-    grading_env,
-    read_scores,
-    release_notebooks,
-    write_submission,
-)
+from grading_harness import TOY_SOURCE, build_submission
+from grading_runs import dlgrade, grading_env, read_scores, release_notebooks, write_submission
 
 pytestmark = pytest.mark.slow
 

@@ -17,15 +17,15 @@ from grading_harness import (
     load_mutants,
     mutant_problems,
     mutant_students,
-    round_trip,
-    score_problems,
 )
+from grading_runs import round_trip, score_problems
 
 TOY_MUTANTS = load_mutants("toy", TOY_MUTANTS_DIR)
 BAD_MUTANTS = {
     "relu": {
         "not wrong at all": "def relu(x):\n    return np.where(x > 0, x, 0.0)",
-        "wrong, and breaks mse too": "def relu(x):\n    return x\nmse = None",
+        # np.mean is what the (later) mse answer uses: the damage outlives the relu cell
+        "wrong, and breaks mse too": "def relu(x):\n    return x\n\n\nnp.mean = np.sum",
     },
 }
 ALL_MUTANTS = {ex: {**TOY_MUTANTS.get(ex, {}), **BAD_MUTANTS.get(ex, {})} for ex in TOY_MUTANTS}
@@ -89,5 +89,6 @@ def test_harness_flags_a_mutant_the_tests_miss(toy_round_trip, spec):
 def test_harness_flags_a_mutant_that_breaks_other_exercises(toy_round_trip, spec):
     student = next(s for s, v in STUDENTS.items() if v[1] == "wrong, and breaks mse too")
     problems = score_problems(spec, toy_round_trip, student, "mutant", "relu")
-    assert len(problems) == 2
+    assert problems, "collateral damage to mse was not reported"
     assert all("expected full points (only 'relu' was wrong)" in p for p in problems)
+    assert any(p.startswith(f"{student}: test_mse scored 0.0") for p in problems)

@@ -22,9 +22,8 @@ from grading_harness import (
     load_mutants,
     mutant_problems,
     mutant_students,
-    round_trip,
-    score_problems,
 )
+from grading_runs import round_trip, score_problems
 
 SOLUTIONS = REPO / "solutions"
 FOLDERS = sorted(p for p in SOLUTIONS.iterdir() if p.is_dir()) if SOLUTIONS.is_dir() else []
