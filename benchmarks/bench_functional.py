@@ -71,8 +71,15 @@ def run(quick: bool = False) -> list[harness.Result]:
     repeats = 3 if quick else 11
     results = []
     for case, (dl, ref) in cases(*sizes, rng).items():
-        results.append(harness.compare(case, {"dlkit": dl, "torch": ref}, baseline="torch",
-                                       repeats=repeats, min_time=0.001 if quick else 0.02))
+        results.append(
+            harness.compare(
+                case,
+                {"dlkit": dl, "torch": ref},
+                baseline="torch",
+                repeats=repeats,
+                min_time=0.001 if quick else 0.02,
+            )
+        )
     return results
 
 

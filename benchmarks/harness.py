@@ -14,8 +14,13 @@ from __future__ import annotations
 
 import os
 
-for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS",
-             "VECLIB_MAXIMUM_THREADS", "NUMEXPR_NUM_THREADS"):
+for _var in (
+    "OMP_NUM_THREADS",
+    "OPENBLAS_NUM_THREADS",
+    "MKL_NUM_THREADS",
+    "VECLIB_MAXIMUM_THREADS",
+    "NUMEXPR_NUM_THREADS",
+):
     os.environ.setdefault(_var, "1")
 
 import platform  # noqa: E402
@@ -109,14 +114,19 @@ def machine() -> str:
     except ImportError:
         torch_v = "no torch"
     cpu = platform.processor() or platform.machine()
-    return (f"{platform.system()} {cpu}, {os.cpu_count()} cores, Python "
-            f"{platform.python_version()}, NumPy {np.__version__}, {torch_v}")
+    return (
+        f"{platform.system()} {cpu}, {os.cpu_count()} cores, Python "
+        f"{platform.python_version()}, NumPy {np.__version__}, {torch_v}"
+    )
 
 
 def table(results: list[Result], contender: str) -> str:
     """A Markdown table of ``contender``'s time ratios against each case's baseline."""
-    lines = [f"| case | {contender} median | baseline median | ratio (median) | ratio (min) "
-             "| target | ok |", "|---|---|---|---|---|---|---|"]
+    lines = [
+        f"| case | {contender} median | baseline median | ratio (median) | ratio (min) "
+        "| target | ok |",
+        "|---|---|---|---|---|---|---|",
+    ]
     for r in results:
         ratio = r.ratio(contender)
         ok = "" if r.target is None else ("yes" if ratio <= r.target else "NO")
@@ -124,5 +134,6 @@ def table(results: list[Result], contender: str) -> str:
         lines.append(
             f"| {r.case} | {r.timings[contender].median * 1e6:.1f} us | "
             f"{r.timings[r.baseline].median * 1e6:.1f} us | {ratio:.2f}x | "
-            f"{r.ratio(contender, 'min'):.2f}x | {target} | {ok} |")
+            f"{r.ratio(contender, 'min'):.2f}x | {target} | {ok} |"
+        )
     return "\n".join(lines)

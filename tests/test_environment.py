@@ -43,7 +43,8 @@ def test_environment_yml_matches_pyproject() -> None:
     pip, conda = _pyproject(), _environment()
     assert set(conda) == set(pip), (
         f"only in environment.yml: {sorted(set(conda) - set(pip))}; "
-        f"only in pyproject.toml: {sorted(set(pip) - set(conda))}")
+        f"only in pyproject.toml: {sorted(set(pip) - set(conda))}"
+    )
     differ = {k: (pip[k], conda[k]) for k in pip if pip[k] != conda[k]}
     assert not differ, f"versions differ (pyproject, environment.yml): {differ}"
 
@@ -51,5 +52,7 @@ def test_environment_yml_matches_pyproject() -> None:
 def test_torch_is_pinned_everywhere() -> None:
     assert _pyproject()["torch"] == "==2.13.0"
     assert _environment()["torch"] == "==2.13.0"
-    assert "torch" not in (ROOT / ".ci" / "run").read_text() or "2.13.0" in (
-        ROOT / ".ci" / "run").read_text()
+    assert (
+        "torch" not in (ROOT / ".ci" / "run").read_text()
+        or "2.13.0" in (ROOT / ".ci" / "run").read_text()
+    )

@@ -12,6 +12,14 @@ from .distributions import TransformExplorer
 from .explorer import Choice, Explorer, Slider, Toggle, widgets_available
 from .functions import FunctionExplorer
 
-__all__ = ["Choice", "DecisionBoundaryExplorer", "Explorer", "FunctionExplorer", "Slider",
-           "Toggle", "TransformExplorer", "widgets_available"]
+__all__ = [
+    "Choice",
+    "DecisionBoundaryExplorer",
+    "Explorer",
+    "FunctionExplorer",
+    "Slider",
+    "Toggle",
+    "TransformExplorer",
+    "widgets_available",
+]
 __all__ += ["ActivationExplorer", "HiddenUnitsExplorer"]

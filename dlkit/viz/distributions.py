@@ -44,8 +44,10 @@ class TransformExplorer(Explorer):
             raise ValueError("transform returned None: did it forget to `return` the result?")
         out = np.asarray(out, dtype=float)
         left, right = fig.subplots(1, 2)
-        for ax, arr, name, color in ((left, data, self.names[0], "C0"),
-                                     (right, out, self.names[1], "C1")):
+        for ax, arr, name, color in (
+            (left, data, self.names[0], "C0"),
+            (right, out, self.names[1], "C1"),
+        ):
             flat = arr.ravel()
             finite = flat[np.isfinite(flat)]
             if finite.size:

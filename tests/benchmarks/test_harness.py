@@ -19,8 +19,9 @@ def test_compare_alternates_and_reports_ratios() -> None:
     def fast() -> None:
         calls.append("fast")
 
-    result = harness.compare("sleep", {"slow": slow, "fast": fast}, baseline="fast",
-                             repeats=3, min_time=0.001)
+    result = harness.compare(
+        "sleep", {"slow": slow, "fast": fast}, baseline="fast", repeats=3, min_time=0.001
+    )
     assert len(result.timings["slow"].samples) == 3
     assert result.ratio("slow") > 10, "a 2 ms sleep must time far slower than a no-op"
     assert result.ratio("fast") == 1.0

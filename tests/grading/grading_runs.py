@@ -14,6 +14,7 @@ from pathlib import Path
 
 import nbformat
 from grading_harness import (
+    UnitSpec,
     build_submission,
     inspect_unit,
     mutant_students,

@@ -25,7 +25,9 @@ def test_solution_notebook_executes_within_budget(unit: str) -> None:
     path = source_notebook(unit)
     nb = nbformat.read(path, as_version=4)
     client = NotebookClient(
-        nb, timeout=int(BUDGET_S), kernel_name="python3",
+        nb,
+        timeout=int(BUDGET_S),
+        kernel_name="python3",
         resources={"metadata": {"path": str(path.parent)}},
     )
     start = time.perf_counter()
@@ -45,5 +47,12 @@ def test_solution_notebook_executes_within_budget(unit: str) -> None:
     artifacts = ROOT / "test-artifacts"
     artifacts.mkdir(exist_ok=True)
     record = artifacts / f"notebook-time-{unit}.json"
-    record.write_text(json.dumps({"unit": unit, "seconds": round(elapsed, 2),
-                                  "worker": os.environ.get("PYTEST_XDIST_WORKER", "main")}))
+    record.write_text(
+        json.dumps(
+            {
+                "unit": unit,
+                "seconds": round(elapsed, 2),
+                "worker": os.environ.get("PYTEST_XDIST_WORKER", "main"),
+            }
+        )
+    )

@@ -24,7 +24,8 @@ def test_units_exist_and_are_released() -> None:
     for unit in UNITS:
         assert source_notebook(unit).exists(), f"solutions/{unit}/{unit}.ipynb is missing"
         assert (COURSE / unit / f"{unit}.ipynb").exists(), (
-            f"course/{unit}/{unit}.ipynb is missing: run `dlgrade release {unit}`")
+            f"course/{unit}/{unit}.ipynb is missing: run `dlgrade release {unit}`"
+        )
 
 
 @pytest.mark.parametrize("path", sorted(ROOT.glob("[sc]o*/*/*.ipynb")), ids=lambda p: p.name)
@@ -62,7 +63,8 @@ def test_exercises_follow_the_grading_conventions(unit: str) -> None:
     for gid, source in tests.items():
         owner = gid.removeprefix("test_").split("__")[0]
         assert gid.startswith("test_") and owner in answers, (
-            f"test cell {gid!r} must be named test_<exercise> after an answer cell")
+            f"test cell {gid!r} must be named test_<exercise> after an answer cell"
+        )
         assert "### BEGIN HIDDEN TESTS" in source, f"test cell {gid} has no hidden tests"
         visible = source.split("### BEGIN HIDDEN TESTS")[0]
         assert "assert" in visible or "check" in visible, f"{gid} has no visible checks"
