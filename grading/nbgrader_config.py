@@ -19,7 +19,7 @@ from nbgrader.preprocessors import ClearOutput, Execute, OverwriteCells
 c = get_config()  # noqa: F821  (injected by traitlets)
 layout = Layout.from_env()
 
-# --- where things live --------------------------------------------------------------------
+# --- where things live ------------------------------------------------------------------------
 c.CourseDirectory.course_id = COURSE_ID
 c.CourseDirectory.root = str(layout.root)
 c.CourseDirectory.source_directory = layout.step(layout.source)
@@ -43,16 +43,16 @@ def _defaults(converter, trait):
     return list(converter.class_traits()[trait].default())
 
 
-# --- execution: per-cell timeout -----------------------------------------------------------
-# nbgrader gives a cell 30 s; some of this course's cells train small networks on CPU.  Unit
-# authors keep every cell under about a minute on a laptop, so 300 s leaves 5x headroom for a slow
-# or busy grading machine while still bounding a student's infinite loop.  On timeout the kernel
-# is interrupted, that cell gets an error (its test scores 0) and grading goes on with the next
-# cell.  DLGRADE_CELL_TIMEOUT overrides it (the tests use a few seconds).
+# --- execution: per-cell timeout ---------------------------------------------------------------
+# nbgrader gives a cell 30 s; later units train small networks on CPU.  Unit authors keep every
+# cell under about a minute on a laptop, so 300 s leaves 5x headroom for a slow or busy grading
+# machine while still bounding a student's infinite loop.  On timeout the kernel is interrupted,
+# that cell gets an error (its test scores 0) and grading goes on with the next cell.
+# DLGRADE_CELL_TIMEOUT overrides it (the tests use a few seconds).
 c.Execute.timeout = _seconds("DLGRADE_CELL_TIMEOUT", "300")
 c.Execute.interrupt_on_timeout = True
 
-# --- autograde ------------------------------------------------------------------------------
+# --- autograde -------------------------------------------------------------------------------
 sanitize = _defaults(Autograde, "sanitize_preprocessors")
 # Students' saved widget state is dead weight in the graded copy.
 sanitize.insert(sanitize.index(ClearOutput) + 1, StripWidgetState)
@@ -67,7 +67,7 @@ autograde = _defaults(Autograde, "autograde_preprocessors")
 autograde.insert(autograde.index(Execute) + 1, StderrToStdout)
 c.Autograde.autograde_preprocessors = autograde
 
-# --- release ------------------------------------------------------------------------------------
+# --- release ---------------------------------------------------------------------------------
 # JupyterLab saves widget state into the notebook metadata; it must not reach course/.
 release = _defaults(GenerateAssignment, "preprocessors")
 release.insert(release.index(ClearOutput) + 1, StripWidgetState)

@@ -17,7 +17,7 @@ from dlgrade.collect import collect
 from dlgrade.errors import DlgradeError
 from dlgrade.nbgrader_run import run_module, run_nbgrader
 from dlgrade.paths import Layout
-from dlgrade.results import scores, submitted_students, ungraded
+from dlgrade.results import in_gradebook, scores, submitted_students, ungraded
 
 _ANSI = re.compile(r"\x1b\[[0-9;]*m")
 
@@ -99,24 +99,32 @@ def collect_submissions(layout: Layout, unit: str, src: Path) -> int:
     return 1 if report.problems else 0
 
 
-def autograde(layout: Layout, unit: str, student: str | None) -> int:
-    """Autograde every submission of ``unit`` (or one student's); report any not graded."""
-    unit = layout.require_unit(unit)
-    if student is not None:
-        if not (layout.submitted / student / unit).is_dir():
-            raise DlgradeError(
-                f"--student {student!r}: no submission at "
-                f"{layout.submitted / student / unit}; expected a folder "
-                f"holding {unit}.ipynb (see 'dlgrade collect')"
-            )
-        students = [student]
-    else:
+def _students_to_grade(layout: Layout, unit: str, student: str | None) -> list[str]:
+    if student is None:
         students = submitted_students(layout, unit)
         if not students:
             raise DlgradeError(
                 f"UNIT {unit!r}: no submissions at {layout.submitted}/*/{unit}; "
                 f"run 'dlgrade collect {unit} SRC' first"
             )
+        return students
+    if not (layout.submitted / student / unit).is_dir():
+        raise DlgradeError(
+            f"--student {student!r}: no submission at {layout.submitted / student / unit}; "
+            f"expected a folder holding {unit}.ipynb (see 'dlgrade collect')"
+        )
+    return [student]
+
+
+def autograde(layout: Layout, unit: str, student: str | None) -> int:
+    """Autograde every submission of ``unit`` (or one student's); report any not graded."""
+    unit = layout.require_unit(unit)
+    students = _students_to_grade(layout, unit, student)
+    if not in_gradebook(layout, unit):
+        raise DlgradeError(
+            f"UNIT {unit!r} is not in the gradebook {layout.gradebook}; run "
+            f"'dlgrade release {unit}' first (autograde needs the release recorded there)"
+        )
     # --force: always regrade from the current submission and tests (manual scores are kept)
     args = ["autograde", unit, "--force"] + ([f"--student={student}"] if student else [])
     start = time.time()
@@ -147,7 +155,7 @@ def feedback(layout: Layout, unit: str, student: str | None) -> int:
 def export(layout: Layout, csv_path: Path | None) -> int:
     """Export all grades from the gradebook to a CSV file."""
     target = (csv_path or layout.state / "grades.csv").resolve()
-    if not target.parent.is_dir():
+    if csv_path is not None and not target.parent.is_dir():
         raise DlgradeError(f"CSV {target}: folder {target.parent} does not exist")
     status = run_nbgrader(["export", f"--to={target}"], layout).returncode
     if status == 0:

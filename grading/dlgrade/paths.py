@@ -16,6 +16,8 @@ not write into the repository:
     DLGRADE_RELEASE_DIR  folder that receives the release (default: course/)
     DLGRADE_SOURCE_DIR   folder holding the source units (default: solutions/)
     DLGRADE_CONFIG_DIR   folder holding nbgrader_config.py (default: grading/)
+
+Relative values are taken from the current directory.
 """
 
 from __future__ import annotations

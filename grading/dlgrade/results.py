@@ -47,6 +47,20 @@ def _written_since(path: Path, since: float) -> bool:
     return path.is_file() and path.stat().st_mtime >= since - 1
 
 
+def in_gradebook(layout: Layout, unit: str) -> bool:
+    """Whether ``dlgrade release`` recorded ``unit`` in the gradebook (autograde needs it)."""
+    if not layout.gradebook.is_file():
+        return False
+    from nbgrader.api import Gradebook, MissingEntry
+
+    with Gradebook(layout.db_url, COURSE_ID) as gb:
+        try:
+            gb.find_assignment(unit)
+        except MissingEntry:
+            return False
+    return True
+
+
 def scores(layout: Layout, unit: str, students: list[str]) -> dict[str, tuple[float, float, bool]]:
     """``{student: (score, max_score, needs_manual_grade)}`` from the gradebook."""
     from nbgrader.api import Gradebook, MissingEntry

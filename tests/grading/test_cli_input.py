@@ -86,3 +86,9 @@ def test_release_without_units_is_an_error(monkeypatch, tmp_path, capsys):
     monkeypatch.setenv("DLGRADE_SOURCE_DIR", str(tmp_path))
     assert cli.main(["release"]) == 2
     assert "no units to release" in capsys.readouterr().err
+
+
+def test_autograde_needs_the_unit_released_into_the_gradebook(toy_env, capsys):
+    (toy_env / "submitted" / "alice" / "toy").mkdir(parents=True)
+    assert cli.main(["autograde", "toy"]) == 2
+    assert "UNIT 'toy' is not in the gradebook" in capsys.readouterr().err

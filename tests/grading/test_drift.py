@@ -24,11 +24,14 @@ def _units(folder: Path) -> set[str]:
     return {p.name for p in folder.iterdir() if p.is_dir()} if folder.is_dir() else set()
 
 
+IGNORED = {".ipynb_checkpoints", "__pycache__", "feedback"}  # nbgrader's CourseDirectory.ignore
+
+
 def _files(folder: Path) -> dict[str, Path]:
     return {
         p.relative_to(folder).as_posix(): p
         for p in sorted(folder.rglob("*"))
-        if p.is_file() and ".ipynb_checkpoints" not in p.parts
+        if p.is_file() and not IGNORED & set(p.parts) and p.suffix != ".pyc"
     }
 
 

@@ -180,11 +180,13 @@ BROKEN_CONFIG = "c = get_config()\nc.CourseDirectory.course_id = undefined_name\
     ],
 )
 def test_broken_config_fails_every_command_loudly(command, tmp_path, toy_source_dir):
+    if command[0] == "autograde":  # it first needs a released unit and a submission
+        assert dlgrade(["release", "toy"], grading_env(tmp_path, toy_source_dir)).returncode == 0
+        write_submission(tmp_path, "alice", "toy", {"toy.ipynb": nbformat.read(TOY_SOURCE, 4)})
     config_dir = tmp_path / "config"
     config_dir.mkdir()
     (config_dir / "nbgrader_config.py").write_text(BROKEN_CONFIG)
     env = grading_env(tmp_path, toy_source_dir, DLGRADE_CONFIG_DIR=str(config_dir))
-    write_submission(tmp_path, "alice", "toy", {"toy.ipynb": nbformat.read(TOY_SOURCE, 4)})
     proc = dlgrade(command, env)
     assert proc.returncode == 2, proc.stdout + proc.stderr
     assert (

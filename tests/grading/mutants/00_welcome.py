@@ -2,55 +2,55 @@
 
 MUTANTS = {
     "standardize": {
-        "rows instead of columns (axis=1)": '''
+        "rows instead of columns (axis=1)": """
 def standardize(X):
     mean = X.mean(axis=1, keepdims=True)
     std = X.std(axis=1, keepdims=True)
     return (X - mean) / np.where(std > 0, std, 1.0)
-''',
-        "sample standard deviation (ddof=1)": '''
+""",
+        "sample standard deviation (ddof=1)": """
 def standardize(X):
     std = X.std(axis=0, ddof=1) if X.shape[0] > 1 else np.ones(X.shape[1])
     return (X - X.mean(axis=0)) / np.where(std > 0, std, 1.0)
-''',
-        "constant columns give nan (no zero-std guard)": '''
+""",
+        "constant columns give nan (no zero-std guard)": """
 def standardize(X):
     return (X - X.mean(axis=0)) / X.std(axis=0)
-''',
-        "modifies X in place": '''
+""",
+        "modifies X in place": """
 def standardize(X):
     std = X.std(axis=0)
     X -= X.mean(axis=0)
     X /= np.where(std > 0, std, 1.0)
     return X
-''',
+""",
     },
     "sample_batch": {
-        "global np.random instead of the given rng": '''
+        "global np.random instead of the given rng": """
 def sample_batch(X, y, batch_size, rng):
     if batch_size > X.shape[0]:
         raise ValueError("batch_size too large")
     idx = np.random.permutation(X.shape[0])[:batch_size]
     return X[idx], y[idx]
-''',
-        "sampling with replacement": '''
+""",
+        "sampling with replacement": """
 def sample_batch(X, y, batch_size, rng):
     if batch_size > X.shape[0]:
         raise ValueError("batch_size too large")
     idx = rng.integers(0, X.shape[0], batch_size)
     return X[idx], y[idx]
-''',
-        "X and y shuffled with different permutations": '''
+""",
+        "X and y shuffled with different permutations": """
 def sample_batch(X, y, batch_size, rng):
     if batch_size > X.shape[0]:
         raise ValueError("batch_size too large")
     n = X.shape[0]
     return X[rng.permutation(n)[:batch_size]], y[rng.permutation(n)[:batch_size]]
-''',
-        "no error when batch_size > N": '''
+""",
+        "no error when batch_size > N": """
 def sample_batch(X, y, batch_size, rng):
     idx = rng.permutation(X.shape[0])[:batch_size]
     return X[idx], y[idx]
-''',
+""",
     },
 }
