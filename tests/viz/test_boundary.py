@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import warnings
-
 import IPython.display
 import numpy as np
 import pytest
@@ -12,24 +10,7 @@ from matplotlib.figure import Figure
 from dlkit import perceptron as P
 from dlkit.viz import DecisionBoundaryExplorer
 from dlkit.viz.boundary import DATASETS
-
-
-@pytest.fixture(autouse=True)
-def no_warnings():
-    with warnings.catch_warnings():
-        warnings.simplefilter("error")
-        yield
-
-
-class Spy:
-    """Wraps a function and records the arguments of every call."""
-
-    def __init__(self, fn):
-        self.fn, self.calls = fn, []
-
-    def __call__(self, *args):
-        self.calls.append(tuple(a.copy() if isinstance(a, np.ndarray) else a for a in args))
-        return self.fn(*args)
+from tests.viz.conftest import Spy
 
 
 def test_defaults_use_the_reference_and_draw_two_panels():
