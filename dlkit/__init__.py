@@ -17,7 +17,19 @@ from typing import Any
 
 __version__ = "0.1.0"
 
-_SUBMODULES = {"backend", "data", "functional", "init", "perceptron", "testing", "viz"}
+_SUBMODULES = {
+    "autograd",
+    "backend",
+    "data",
+    "functional",
+    "init",
+    "metrics",
+    "nn",
+    "optim",
+    "perceptron",
+    "testing",
+    "viz",
+}
 
 __all__ = sorted(_SUBMODULES) + ["__version__", "device_report"]
 
