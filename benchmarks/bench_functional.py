@@ -8,11 +8,11 @@ with dlkit on NumPy float32 arrays and with torch (autograd) on float32 CPU tens
 The ratio is dlkit's time over torch's: below 1 means dlkit is faster.
 """
 
-from __future__ import annotations
+from __future__ import annotations  # noqa: I001 (harness must load before NumPy)
 
 import argparse
 
-import numpy as np  # noqa: I001
+import numpy as np
 
 import dlkit.functional as F
 from benchmarks import harness  # sets thread variables before NumPy loads

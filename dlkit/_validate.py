@@ -35,6 +35,8 @@ def as_array(x: Any, name: str) -> Any:
 
 def check_float(x: Any, name: str) -> Any:
     """``x`` as an array with a floating dtype (integers are an error: they hide rounding)."""
+    if type(x) is np.ndarray and x.dtype.kind == "f":  # the common case, checked cheaply
+        return x
     x = as_array(x, name)
     kind = x.dtype.is_floating_point if is_torch(x) else x.dtype.kind == "f"
     if not kind:
@@ -43,6 +45,28 @@ def check_float(x: Any, name: str) -> Any:
             f"Convert it first, e.g. {name}.astype(np.float64)"
         )
     return x
+
+
+def check_floats(**arrays: Any) -> tuple[Any, ...]:
+    """:func:`check_float` for each array, then one kind, one device and one dtype for all.
+
+    Returns the arrays in the order given. The common case (NumPy arrays of one float dtype)
+    is decided in one cheap pass; anything else takes the full checks and their messages.
+    """
+    values = tuple(arrays.values())
+    dtype = getattr(values[0], "dtype", None)
+    fast = type(values[0]) is np.ndarray and dtype.kind == "f"
+    for a in values:
+        if not fast or type(a) is not np.ndarray or a.dtype != dtype:
+            fast = False
+            break
+    if fast:
+        return values
+    values = tuple(check_float(a, name) for name, a in arrays.items())
+    checked = dict(zip(arrays, values, strict=True))
+    check_same_kind(**checked)
+    check_same_dtype(**checked)
+    return values
 
 
 def check_labels(y: Any, name: str, n: int, num_classes: int | None = None) -> Any:
@@ -81,32 +105,39 @@ def check_shape(
     """
     sizes = {} if sizes is None else sizes
     shape = tuple(x.shape)
-    if names:
-        labels = list(names)
-    else:  # "(N, 3, ?)": named sizes, exact sizes, any size
-        labels = ["?" if d is None else str(d) for d in expected]
-    want = "(" + ", ".join(labels) + (",)" if len(labels) == 1 else ")")
     if len(shape) != len(expected):
         raise ValueError(
-            f"{name} must be {len(expected)}-D with shape {want}; got {len(shape)}-D shape {shape}"
+            f"{name} must be {len(expected)}-D with shape {_want(expected, names)}; "
+            f"got {len(shape)}-D shape {shape}"
         )
     for axis, (got, dim) in enumerate(zip(shape, expected, strict=True)):
-        if isinstance(dim, int) and got != dim:
-            raise ValueError(
-                f"{name} must have shape {want} with size {dim} on axis {axis}; got shape {shape}"
-            )
+        if dim is None:
+            continue
         if isinstance(dim, str):
-            if dim in sizes and sizes[dim] != got:
+            bound = sizes.setdefault(dim, got)
+            if bound != got:
                 raise ValueError(
                     f"{name} has shape {shape}, but its axis {axis} ({dim}) must match "
-                    f"{dim}={sizes[dim]} from the other arguments"
+                    f"{dim}={bound} from the other arguments"
                 )
-            sizes[dim] = got
+        elif got != dim:
+            raise ValueError(
+                f"{name} must have shape {_want(expected, names)} with size {dim} on axis "
+                f"{axis}; got shape {shape}"
+            )
     return sizes
+
+
+def _want(expected: Sequence[Dim], names: Sequence[str] | None) -> str:
+    """The expected shape for a message: ``(N, D)`` from names, else ``(N, 3, ?)``."""
+    labels = list(names) if names else ["?" if d is None else str(d) for d in expected]
+    return "(" + ", ".join(labels) + (",)" if len(labels) == 1 else ")")
 
 
 def check_same_kind(**arrays: Any) -> None:
     """All arrays are NumPy, or all are torch tensors on one device."""
+    if all(type(a) is np.ndarray for a in arrays.values()):  # the common case
+        return
     namespace(*arrays.values())
     devices = {str(a.device) for a in arrays.values() if is_torch(a)}
     if len(devices) > 1:
@@ -116,7 +147,10 @@ def check_same_kind(**arrays: Any) -> None:
 
 def check_same_dtype(**arrays: Any) -> None:
     """All arrays share one dtype (torch refuses to multiply float32 by float64)."""
-    dtypes = {str(a.dtype).removeprefix("torch.") for a in arrays.values()}
+    values = list(arrays.values())
+    if all(a.dtype == values[0].dtype for a in values[1:]):
+        return
+    dtypes = {str(a.dtype).removeprefix("torch.") for a in values}
     if len(dtypes) > 1:
         listing = ", ".join(f"{k} {str(a.dtype).removeprefix('torch.')}" for k, a in arrays.items())
         raise TypeError(

@@ -51,14 +51,19 @@ def namespace(*arrays: Any) -> ModuleType:
     Python scalars and ``None`` are ignored. Mixing NumPy arrays and torch tensors is an
     error: convert one side explicitly so that no silent device copy happens.
     """
-    kinds = {"torch" if is_torch(a) else "numpy" for a in arrays if is_array(a)}
-    if len(kinds) > 1:
+    saw_numpy = saw_torch = False
+    for a in arrays:  # a plain loop: this runs on every call of every op
+        if type(a) is np.ndarray or isinstance(a, np.ndarray):
+            saw_numpy = True
+        elif is_torch(a):
+            saw_torch = True
+    if saw_torch and saw_numpy:
         raise TypeError(
             "arguments mix NumPy arrays and torch tensors: "
             f"got {', '.join(describe(a) for a in arrays if is_array(a))}; "
             "convert them to one kind (e.g. torch.as_tensor(x) or x.cpu().numpy())"
         )
-    if kinds == {"torch"}:
+    if saw_torch:
         from array_api_compat import torch as torch_namespace
 
         return torch_namespace

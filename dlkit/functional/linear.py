@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from .._validate import check_float, check_same_dtype, check_same_kind, check_shape
+from .._validate import check_floats, check_shape
 from ..backend import namespace
 
 __all__ = ["affine_forward", "affine_backward"]
@@ -21,9 +21,7 @@ def affine_forward(x: Any, w: Any, b: Any) -> tuple[Any, tuple[Any, Any]]:
     Returns:
         ``(out, cache)``: ``out = x @ w + b`` of shape ``(N, M)``; ``cache = (x, w)``.
     """
-    x, w, b = check_float(x, "x"), check_float(w, "w"), check_float(b, "b")
-    check_same_kind(x=x, w=w, b=b)
-    check_same_dtype(x=x, w=w, b=b)
+    x, w, b = check_floats(x=x, w=w, b=b)
     sizes = check_shape(x, "x", ("N", "D"))
     check_shape(w, "w", ("D", "M"), sizes=sizes)
     check_shape(b, "b", ("M",), sizes=sizes)
@@ -45,9 +43,7 @@ def affine_backward(dout: Any, cache: tuple[Any, Any]) -> tuple[Any, Any, Any]:
     if not (isinstance(cache, tuple) and len(cache) == 2):
         raise TypeError("cache must be the (x, w) tuple returned by affine_forward")
     x, w = cache
-    dout = check_float(dout, "dout")
-    check_same_kind(dout=dout, x=x)
-    check_same_dtype(dout=dout, x=x)
+    dout, x = check_floats(dout=dout, x=x)
     check_shape(dout, "dout", (x.shape[0], w.shape[1]), names=("N", "M"))
     xp = namespace(dout)
     dx = dout @ w.T  # (N, D)

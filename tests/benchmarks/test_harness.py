@@ -44,3 +44,28 @@ def test_functional_benchmark_runs_quick() -> None:
     for r in results:
         assert set(r.timings) == {"dlkit", "torch"}
         assert 0 < r.ratio("dlkit") < 1e4
+
+
+def test_mlp_benchmark_runs_quick_and_trains() -> None:
+    pytest.importorskip("torch")
+    from benchmarks import bench_mlp
+
+    (result,) = bench_mlp.run(quick=True, batch=16)
+    assert result.target == bench_mlp.TARGET and set(result.timings) == {"dlkit", "torch"}
+    assert 0 < result.ratio("dlkit") < 1e4
+
+
+def test_mlp_benchmark_steps_compute_the_same_update() -> None:
+    """Both contenders start from the same weights and batch, so after a step they agree."""
+    pytest.importorskip("torch")
+    import numpy as np
+
+    from benchmarks import bench_mlp
+
+    both = bench_mlp.steps(32, np.random.default_rng(1))
+    before = both.dlkit_params[0].copy()
+    both.dlkit_step()
+    both.torch_step()
+    assert not np.allclose(before, both.dlkit_params[0]), "the dlkit step must update w1"
+    for mine, theirs in zip(both.dlkit_params[::2], both.torch_model[::2], strict=True):
+        np.testing.assert_allclose(mine, theirs.weight.detach().numpy().T, rtol=1e-4, atol=1e-6)
