@@ -19,7 +19,15 @@ from .activations import (
     tanh_backward,
 )
 from .linear import affine_backward, affine_forward
-from .losses import binary_cross_entropy, softmax_cross_entropy
+from .losses import (
+    binary_cross_entropy,
+    categorical_cross_entropy,
+    huber_loss,
+    mae_loss,
+    mse_loss,
+    softmax_cross_entropy,
+    sparse_categorical_cross_entropy,
+)
 from .mlp import mlp_forward
 
 __all__ = [
@@ -41,4 +49,11 @@ __all__ = [
     "softmax_cross_entropy",
     "tanh",
     "tanh_backward",
+]
+__all__ += [
+    "categorical_cross_entropy",
+    "huber_loss",
+    "mae_loss",
+    "mse_loss",
+    "sparse_categorical_cross_entropy",
 ]
