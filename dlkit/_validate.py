@@ -110,10 +110,11 @@ def check_shape(
             f"{name} must be {len(expected)}-D with shape {_want(expected, names)}; "
             f"got {len(shape)}-D shape {shape}"
         )
-    for axis, (got, dim) in enumerate(zip(shape, expected, strict=True)):
+    for axis in range(len(shape)):  # hot path: a plain loop, messages built only on failure
+        dim, got = expected[axis], shape[axis]
         if dim is None:
             continue
-        if isinstance(dim, str):
+        if type(dim) is str:
             bound = sizes.setdefault(dim, got)
             if bound != got:
                 raise ValueError(

@@ -89,7 +89,7 @@ def softmax_cross_entropy(logits: Any, y: Any) -> tuple[Any, Any]:
     e = xp.exp(shifted)
     total = xp.sum(e, axis=1, keepdims=True)  # (N, 1), in [1, C]: its log is safe
     rows = arange_like(n, logits)
-    loss = xp.mean(xp.log(total[:, 0]) - shifted[rows, y])  # -log softmax at the labels
+    loss = xp.sum(xp.log(total[:, 0]) - shifted[rows, y]) / n  # mean of -log softmax[y]
     dlogits = e / total  # softmax, (N, C)
     dlogits[rows, y] -= 1.0
     dlogits /= n
