@@ -11,6 +11,9 @@ from .capacity import HiddenUnitsExplorer
 from .distributions import TransformExplorer
 from .explorer import Choice, Explorer, Slider, Toggle, widgets_available
 from .functions import FunctionExplorer
+from .graph import GraphExplorer, TrainingCurves
+from .roc import ThresholdExplorer
+from .trajectories import TrajectoryExplorer
 
 __all__ = [
     "Choice",
@@ -23,3 +26,6 @@ __all__ = [
     "widgets_available",
 ]
 __all__ += ["ActivationExplorer", "HiddenUnitsExplorer"]
+__all__ += ["ThresholdExplorer"]
+__all__ += ["TrajectoryExplorer"]
+__all__ += ["GraphExplorer", "TrainingCurves"]
