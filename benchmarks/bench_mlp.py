@@ -63,7 +63,8 @@ def steps(batch: int, rng: np.random.Generator) -> Steps:
         scores, c2 = F.affine_forward(a, w2, b2)  # (N, 10)
         _, dscores = F.softmax_cross_entropy(scores, yb)
         da, dw2, db2 = F.affine_backward(dscores, c2)
-        _, dw1, db1 = F.affine_backward(F.relu_backward(da, h), c1)
+        # no gradient for the data, as torch's autograd (x has no requires_grad)
+        _, dw1, db1 = F.affine_backward(F.relu_backward(da, h), c1, input_grad=False)
         opt.step([dw1, db1, dw2, db2])
 
     model = torch.nn.Sequential(

@@ -73,14 +73,23 @@ def check_labels(y: Any, name: str, n: int, num_classes: int | None = None) -> A
     """Integer class labels of shape ``(n,)``, each in ``[0, num_classes)``."""
     # a list of ints stays integer here (as_array turns numbers into float64 for the maths)
     y = np.asarray(y) if isinstance(y, (list, tuple)) else as_array(y, name)
-    integer = not y.dtype.is_floating_point if is_torch(y) else y.dtype.kind in "iu"
-    if not integer or getattr(y, "is_complex", lambda: False)():
+    if type(y) is np.ndarray:
+        integer = y.dtype.kind in "iu"
+    else:  # torch: no float, complex or bool labels
+        integer = not (y.dtype.is_floating_point or y.dtype.is_complex)
+    if not integer:
         raise TypeError(
             f"{name} must hold integer class labels; got dtype {y.dtype}. "
             f"Convert it with {name}.astype(int)"
         )
-    check_shape(y, name, (n,), names=("N",))
+    if y.shape != (n,):
+        check_shape(y, name, (n,), names=("N",))
     if num_classes is not None and y.shape[0] > 0:
+        if type(y) is np.ndarray and y.dtype.kind == "i":
+            # one reduction: seen as unsigned, a negative label becomes huge, so the max
+            # alone tells whether every label is in [0, num_classes)
+            if int(y.view(y.dtype.str.replace("i", "u")).max()) < num_classes:
+                return y
         lo, hi = int(y.min()), int(y.max())
         if lo < 0 or hi >= num_classes:
             raise ValueError(
@@ -137,7 +146,10 @@ def _want(expected: Sequence[Dim], names: Sequence[str] | None) -> str:
 
 def check_same_kind(**arrays: Any) -> None:
     """All arrays are NumPy, or all are torch tensors on one device."""
-    if all(type(a) is np.ndarray for a in arrays.values()):  # the common case
+    for a in arrays.values():  # the common case, all NumPy, in one cheap pass
+        if type(a) is not np.ndarray:
+            break
+    else:
         return
     namespace(*arrays.values())
     devices = {str(a.device) for a in arrays.values() if is_torch(a)}

@@ -101,7 +101,9 @@ class Affine(Function):
 
     @staticmethod
     def backward(ctx: Context, dout: Any) -> tuple[Any, Any, Any]:
-        return K.affine_backward(dout, ctx.saved_values[0])
+        # like torch, skip dx when x needs no gradient (the data fed to the first layer)
+        needs = ctx.needs_input_grad
+        return K.affine_backward(dout, ctx.saved_values[0], input_grad=not needs or needs[0])
 
 
 class SoftmaxCrossEntropy(Function):

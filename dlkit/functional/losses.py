@@ -78,8 +78,9 @@ def softmax_cross_entropy(logits: Any, y: Any) -> tuple[Any, Any]:
         log-sum-exp on max-shifted logits, so logits of +-1e4 give finite, exact values.
     """
     logits = check_float(logits, "logits")
-    sizes = check_shape(logits, "logits", ("N", "C"))
-    n, c = sizes["N"], sizes["C"]
+    if logits.ndim != 2:
+        check_shape(logits, "logits", ("N", "C"))
+    n, c = logits.shape
     if n == 0:
         raise ValueError("logits is empty: the mean loss of zero examples is undefined")
     y = check_labels(y, "y", n, num_classes=c)
@@ -87,9 +88,9 @@ def softmax_cross_entropy(logits: Any, y: Any) -> tuple[Any, Any]:
     xp = namespace(logits)
     shifted = logits - xp.max(logits, axis=1, keepdims=True)  # (N, C), every entry <= 0
     e = xp.exp(shifted)
-    total = xp.sum(e, axis=1, keepdims=True)  # (N, 1), in [1, C]: its log is safe
+    total = e.sum(axis=1, keepdims=True)  # (N, 1), in [1, C]: its log is safe
     rows = arange_like(n, logits)
-    loss = xp.sum(xp.log(total[:, 0]) - shifted[rows, y]) / n  # mean of -log softmax[y]
+    loss = (xp.log(total[:, 0]) - shifted[rows, y]).sum() / n  # mean of -log softmax[y]
     dlogits = e / total  # softmax, (N, C)
     dlogits[rows, y] -= 1.0
     dlogits /= n

@@ -101,11 +101,13 @@ class Optimizer:
                     f"grads must hold one gradient per parameter: {len(self.params)}; "
                     f"got {len(grads)}"
                 )
-        for i, p in enumerate(self.params):  # hot loop: cheap type tests before helpers
+        hp, init, update = self.hp, self._init, self._update  # hot loop: locals are cheap
+        states, steps = self.state, self.steps
+        for i, p in enumerate(self.params):
             data = p if type(p) is np.ndarray else self._data(p)
             if grads is not None:
                 grad = grads[i]
-            elif isinstance(p, np.ndarray):
+            elif type(p) is np.ndarray:
                 raise TypeError(
                     "these params are plain arrays, which have no .grad: "
                     "pass the gradients to step(grads)"
@@ -121,11 +123,15 @@ class Optimizer:
                     f"the gradient of params[{i}] must have the parameter's shape "
                     f"{tuple(data.shape)}; got {tuple(grad.shape)}"
                 )
-            if self.state[i] is None:
-                self.state[i] = self._init(data, self.hp)
-            self.steps[i] += 1
-            new, self.state[i] = self._update(data, grad, self.state[i], self.hp, self.steps[i])
-            _assign(data, new)
+            state = states[i]
+            if state is None:
+                state = init(data, hp)
+            steps[i] += 1
+            new, states[i] = update(data, grad, state, hp, steps[i])
+            if type(data) is np.ndarray:
+                data[...] = new
+            else:
+                _assign(data, new)
 
     def zero_grad(self, set_to_none: bool = True) -> None:
         """Forget the gradients: ``.grad = None`` (torch's default), or fill them with zeros."""

@@ -128,7 +128,8 @@ def sgd_update(param: Any, grad: Any, state: SGDState, hp: SGDHyper, step: int) 
         else:
             velocity = hp.momentum * velocity + (1 - hp.dampening) * g
         g = g + hp.momentum * velocity if hp.nesterov else velocity
-    return param - hp.lr * g, SGDState(velocity)
+        state = SGDState(velocity)
+    return param - hp.lr * g, state  # without momentum the (empty) state is unchanged
 
 
 # -- AdaGrad ---------------------------------------------------------------------------

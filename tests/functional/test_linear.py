@@ -173,3 +173,15 @@ def test_numpy_torch_mix_is_refused(torch, rng):
 def test_bad_cache_is_refused(rng):
     with pytest.raises(TypeError, match=r"cache must be the \(x, w\) tuple"):
         F.affine_backward(np.ones((4, 5)), [np.ones((4, 3)), np.ones((3, 5))])
+
+
+def test_affine_backward_can_skip_the_input_gradient() -> None:
+    rng = np.random.default_rng(5)
+    x, w, b = rng.standard_normal((4, 3)), rng.standard_normal((3, 2)), rng.standard_normal(2)
+    out, cache = F.affine_forward(x, w, b)
+    dout = rng.standard_normal(out.shape)
+    dx, dw, db = F.affine_backward(dout, cache)
+    skipped, dw2, db2 = F.affine_backward(dout, cache, input_grad=False)
+    assert skipped is None and dx is not None
+    np.testing.assert_array_equal(dw, dw2)
+    np.testing.assert_array_equal(db, db2)
