@@ -91,9 +91,8 @@ def softmax_cross_entropy(logits: Any, y: Any) -> tuple[Any, Any]:
     total = e.sum(axis=1, keepdims=True)  # (N, 1), in [1, C]: its log is safe
     rows = arange_like(n, logits)
     loss = (xp.log(total[:, 0]) - shifted[rows, y]).sum() / n  # mean of -log softmax[y]
-    dlogits = e / total  # softmax, (N, C)
-    dlogits[rows, y] -= 1.0
-    dlogits /= n
+    dlogits = e / (total * n)  # softmax / N, (N, C)
+    dlogits[rows, y] -= 1.0 / n
     return loss, dlogits
 
 
