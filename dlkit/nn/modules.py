@@ -1,4 +1,4 @@
-"""Layers as modules on top of the tensor autograd (``dlkit.autograd.Tensor``).
+"""Core modules on top of the tensor autograd (``dlkit.autograd.Tensor``).
 
 A :class:`Module` owns :class:`Parameter` tensors and computes ``forward`` with autograd ops,
 so no module writes a backward pass: ``loss.backward()`` fills every parameter's ``.grad``.
@@ -16,9 +16,9 @@ from typing import Any
 
 import numpy as np
 
-from . import autograd as A
-from .autograd import Tensor
-from .init import he_init
+from .. import autograd as A
+from ..autograd import Tensor
+from ..init import he_init
 
 __all__ = ["Parameter", "Module", "Linear", "ReLU", "Tanh", "Sigmoid", "Sequential"]
 
