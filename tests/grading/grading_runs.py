@@ -3,6 +3,14 @@
 :func:`round_trip` is the whole round trip of one unit: release it, write the solution, blank,
 warns and mutant students, grade them all in ONE ``dlgrade autograde`` run against a real
 SQLite gradebook, and read the scores back; :func:`score_problems` judges one student.
+
+Mutants are graded in *combined* submissions (:func:`combine_mutants`): submission ``k``
+carries the ``k``-th wrong implementation of every exercise that has one. Exercises are graded
+on their own (``using(...)`` isolation), so each mutated exercise must lose points and every
+other exercise must keep full points -- the same verdict as one submission per mutant, for a
+fifth of the kernels (it keeps the suite inside its CI budget). What a combination cannot
+show is a leak from one wrong exercise into another *mutated* one; the leaks into the clean
+exercises of every combination are still caught.
 """
 
 from __future__ import annotations
@@ -88,10 +96,16 @@ def _tail(proc: subprocess.CompletedProcess, lines: int = 60) -> str:
 
 
 def round_trip(
-    unit_dir: Path, work: Path, mutants: dict[str, dict[str, str]] | None, **env_extra: str
+    unit_dir: Path,
+    work: Path,
+    mutants: dict[str, dict[str, str]] | None,
+    *,
+    combine: bool = True,
+    **env_extra: str,
 ) -> dict:
     """Release ``unit_dir`` and grade its solution, blank, warns and mutant students in ONE
-    ``dlgrade autograde`` run under ``work``; return the scores and what each student is."""
+    ``dlgrade autograde`` run under ``work``; return the scores and what each student is.
+    With ``combine=False`` every mutant is a student of its own (the harness self-test)."""
     spec = inspect_unit(unit_dir)
     env = grading_env(work, unit_dir.parent, **env_extra)
     released = dlgrade(["release", spec.name], env)
@@ -110,8 +124,10 @@ def round_trip(
             name: with_warning_hook(nb, spec.answers[0]) for name, nb in submission().items()
         }
     mutated = mutant_students(mutants or {})
-    for student, (exercise, _, source) in mutated.items():
-        students[student] = submission(replace={exercise: source})
+    combos = combine_mutants(mutated) if combine else {m: [m] for m in mutated}
+    for combo, members in combos.items():
+        students[combo] = submission(replace={mutated[m][0]: mutated[m][2] for m in members})
+    combo_of = {m: combo for combo, members in combos.items() for m in members}
     for student, notebooks in students.items():
         write_submission(work, student, spec.name, notebooks)
     graded = dlgrade(["autograde", spec.name], env)
@@ -119,15 +135,35 @@ def round_trip(
         "autograde_status": graded.returncode,
         "autograde_log": _tail(graded),
         "scores": read_scores(work, spec.name, list(students)),
-        "mutants": {s: [ex, desc] for s, (ex, desc, _) in mutated.items()},
+        "mutants": {
+            m: [ex, desc, combo_of[m], sorted(mutated[o][0] for o in combos[combo_of[m]])]
+            for m, (ex, desc, _) in mutated.items()
+        },
     }
 
 
+def combine_mutants(mutated: dict[str, tuple[str, str, str]]) -> dict[str, list[str]]:
+    """``{combined student: [mutant ids]}``: student ``mut_k`` holds the ``k``-th mutant of
+    every exercise that has at least ``k`` of them (one wrong answer per exercise)."""
+    combos: dict[str, list[str]] = {}
+    seen: dict[str, int] = {}
+    for mutant, (exercise, _, _) in mutated.items():
+        seen[exercise] = seen.get(exercise, 0) + 1
+        combos.setdefault(f"mut_{seen[exercise]}", []).append(mutant)
+    return combos
+
+
 def score_problems(
-    spec: UnitSpec, result: dict, student: str, expect: str, exercise: str | None = None
+    spec: UnitSpec,
+    result: dict,
+    student: str,
+    expect: str,
+    exercise: str | None = None,
+    also_wrong: frozenset[str] | set[str] = frozenset(),
 ) -> list[str]:
     """How ``student``'s autograded test cells differ from ``expect``: ``"full"``, ``"zero"``,
-    or ``"mutant"`` (``exercise`` loses points, every other test cell keeps full points)."""
+    or ``"mutant"`` (``exercise`` loses points; every other test cell keeps full points,
+    except those of the exercises in ``also_wrong``, which the same submission got wrong)."""
     scores = result["scores"].get(student)
     if scores is None:
         return [f"{student}: not graded; autograde said:\n{result['autograde_log']}"]
@@ -135,12 +171,15 @@ def score_problems(
     for test_id, points in spec.points.items():
         auto = scores.get(test_id, [None, points])[0]
         own = exercise is not None and test_id in spec.tests.get(exercise, [])
+        if any(test_id in spec.tests.get(other, []) for other in also_wrong):
+            continue
         if expect == "zero" and auto != 0:
             problems.append(f"{student}: {test_id} scored {auto} of {points}; expected 0")
         if (expect == "full" or (expect == "mutant" and not own)) and auto != points:
             problems.append(
                 f"{student}: {test_id} scored {auto} of {points}; expected full "
-                "points" + (f" (only {exercise!r} was wrong)" if exercise else "")
+                "points"
+                + (f" (only {sorted({exercise, *also_wrong})} were wrong)" if exercise else "")
             )
     if expect == "mutant":
         own_ids = spec.tests.get(exercise, [])

@@ -41,7 +41,10 @@ def _unit(folder: Path) -> Path:
 
 @pytest.fixture
 def toy_round_trip(shared_run) -> dict:
-    return shared_run("selftest-toy", lambda folder: round_trip(_unit(folder), folder, ALL_MUTANTS))
+    return shared_run(
+        "selftest-toy",
+        lambda folder: round_trip(_unit(folder), folder, ALL_MUTANTS, combine=False),
+    )
 
 
 @pytest.fixture
@@ -92,3 +95,14 @@ def test_harness_flags_a_mutant_that_breaks_other_exercises(toy_round_trip, spec
     assert problems, "collateral damage to mse was not reported"
     assert all("expected full points (only 'relu' was wrong)" in p for p in problems)
     assert any(p.startswith(f"{student}: test_mse scored 0.0") for p in problems)
+
+
+def test_combined_mutants_hold_one_wrong_answer_per_exercise():
+    from grading_runs import combine_mutants
+
+    combos = combine_mutants(STUDENTS)
+    assert sorted(m for members in combos.values() for m in members) == sorted(STUDENTS)
+    for members in combos.values():
+        exercises = [STUDENTS[m][0] for m in members]
+        assert len(exercises) == len(set(exercises)), exercises
+    assert len(combos) == max(len(v) for v in ALL_MUTANTS.values())

@@ -5,8 +5,9 @@ Per unit, ONE ``dlgrade autograde`` run grades these students (see grading_harne
 * ``solution``: the release with the source's solution code in its answer cells -> full points;
 * ``blank``: the untouched release -> 0 points, and graded without crashing;
 * ``warns``: the solution plus code that writes warnings to stderr in every cell -> full points;
-* ``mut_<exercise>_<n>``: the solution with one answer cell replaced by a wrong implementation
-  from ``tests/grading/mutants/<unit>.py`` -> that exercise loses points, no other test cell does.
+* ``mut_<k>``: the solution with the ``k``-th wrong implementation of every exercise from
+  ``tests/grading/mutants/<unit>.py`` in its answer cells -> each mutated exercise loses points,
+  no other test cell does (one test per mutant; see ``grading_runs.combine_mutants``).
 
 Mutant checks of a unit without a mutants file are skipped (the others still run); see
 ``tests/grading/mutants/README.md`` for the format.
@@ -116,6 +117,8 @@ def test_reference_students(unit_round_trip, unit, student, expect):
 @pytest.mark.parametrize("unit, student", _mutant_params())
 def test_mutant_loses_only_its_exercise(unit_round_trip, unit, student):
     result = unit_round_trip(unit)
-    exercise, description = result["mutants"][student]
-    problems = score_problems(inspect_unit(SOLUTIONS / unit), result, student, "mutant", exercise)
-    assert problems == [], f"mutant {exercise!r}: {description!r}"
+    exercise, description, combined, exercises = result["mutants"][student]
+    others = set(exercises) - {exercise}
+    spec = inspect_unit(SOLUTIONS / unit)
+    problems = score_problems(spec, result, combined, "mutant", exercise, also_wrong=others)
+    assert problems == [], f"mutant {exercise!r}: {description!r} (graded as {combined})"
