@@ -25,3 +25,18 @@ def test_device_report_lists_numpy_and_torch(torch):
     assert report[0].startswith("NumPy ") and report[0].endswith(": CPU")
     assert report[1].startswith(f"torch {torch.__version__}: CPU")
     assert ("no CUDA GPU" in report[1]) != torch.cuda.is_available()
+
+
+def test_every_subpackage_is_installed_by_pyproject():
+    """A non-editable install ships only the packages ``pyproject.toml`` lists."""
+    import tomllib
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[1]
+    listed = set(
+        tomllib.loads((root / "pyproject.toml").read_text())["tool"]["setuptools"]["packages"]
+    )
+    found = {
+        ".".join(p.parent.relative_to(root).parts) for p in (root / "dlkit").rglob("__init__.py")
+    }
+    assert found <= listed, f"add {sorted(found - listed)} to [tool.setuptools] packages"
