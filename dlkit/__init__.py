@@ -30,7 +30,9 @@ _SUBMODULES = {
     "testing",
     "viz",
 }
+_SUBMODULES |= {"augment", "ensemble", "gp", "learners", "model_selection", "tuning"}
 
+_SUBMODULES |= {"shapes"}
 __all__ = sorted(_SUBMODULES) + ["__version__", "device_report"]
 
 

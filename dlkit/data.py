@@ -14,6 +14,7 @@ from typing import Any
 import numpy as np
 
 from ._validate import as_array, check_shape
+from .shapes import SHAPE_KINDS, make_shapes
 
 __all__ = [
     "make_blobs",
@@ -27,6 +28,8 @@ __all__ = [
     "train_val_test_split",
     "minibatches",
     "standardize",
+    "make_shapes",
+    "SHAPE_KINDS",
 ]
 
 

@@ -18,6 +18,8 @@ kernel, whose gradient the kernel's own tests already check. The maths exists on
 notebooks, the functional API and the autograd all run that one copy.
 """
 
+from .block_functions import concat, depthwise_conv2d, pad2d
+from .conv_functions import avg_pool2d, conv2d, max_pool2d
 from .function import Context, Function, unbroadcast
 from .functions import (
     add,
@@ -44,6 +46,15 @@ from .functions import (
     tanh,
     transpose,
 )
+from .loss_functions import binary_cross_entropy, categorical_cross_entropy, huber_loss, mae_loss
+from .normalization_functions import (
+    batch_norm,
+    group_norm,
+    instance_norm,
+    layer_norm,
+    weight_norm,
+)
+from .regularization_functions import dropout, l1_penalty, l2_penalty
 from .scalar import Value
 from .tensor import Tensor, tensor
 
@@ -78,3 +89,8 @@ __all__ = [
     "transpose",
     "unbroadcast",
 ]
+__all__ += ["binary_cross_entropy", "categorical_cross_entropy", "huber_loss", "mae_loss"]
+__all__ += ["dropout", "l1_penalty", "l2_penalty"]
+__all__ += ["batch_norm", "group_norm", "instance_norm", "layer_norm", "weight_norm"]
+__all__ += ["avg_pool2d", "conv2d", "max_pool2d"]
+__all__ += ["concat", "depthwise_conv2d", "pad2d"]

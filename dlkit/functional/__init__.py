@@ -18,6 +18,14 @@ from .activations import (
     tanh,
     tanh_backward,
 )
+from .conv import conv2d_backward, conv2d_forward, conv2d_naive
+from .depthwise import depthwise_conv2d_backward, depthwise_conv2d_forward
+from .group_norm import (
+    groupnorm_backward,
+    groupnorm_forward,
+    instancenorm_backward,
+    instancenorm_forward,
+)
 from .linear import affine_backward, affine_forward
 from .losses import (
     binary_cross_entropy,
@@ -29,6 +37,15 @@ from .losses import (
     sparse_categorical_cross_entropy,
 )
 from .mlp import mlp_forward
+from .normalization import (
+    batchnorm_backward,
+    batchnorm_forward,
+    layernorm_backward,
+    layernorm_forward,
+)
+from .pool import avgpool2d_backward, avgpool2d_forward, maxpool2d_backward, maxpool2d_forward
+from .regularization import dropout_backward, dropout_forward, l1_penalty, l2_penalty
+from .weight_norm import weightnorm_backward, weightnorm_forward
 
 __all__ = [
     "affine_backward",
@@ -57,3 +74,19 @@ __all__ += [
     "mse_loss",
     "sparse_categorical_cross_entropy",
 ]
+__all__ += ["dropout_backward", "dropout_forward", "l1_penalty", "l2_penalty"]
+__all__ += [
+    "batchnorm_backward",
+    "batchnorm_forward",
+    "groupnorm_backward",
+    "groupnorm_forward",
+    "instancenorm_backward",
+    "instancenorm_forward",
+    "layernorm_backward",
+    "layernorm_forward",
+    "weightnorm_backward",
+    "weightnorm_forward",
+]
+__all__ += ["conv2d_backward", "conv2d_forward", "conv2d_naive"]
+__all__ += ["avgpool2d_backward", "avgpool2d_forward", "maxpool2d_backward", "maxpool2d_forward"]
+__all__ += ["depthwise_conv2d_backward", "depthwise_conv2d_forward"]

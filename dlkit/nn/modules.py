@@ -19,6 +19,7 @@ import numpy as np
 from .. import autograd as A
 from ..autograd import Tensor
 from ..init import he_init
+from . import training as _training
 
 __all__ = ["Parameter", "Module", "Linear", "ReLU", "Tanh", "Sigmoid", "Sequential"]
 
@@ -82,6 +83,12 @@ class Module:
     def eval(self) -> Module:
         """Switch to evaluation mode; returns self."""
         return self.train(False)
+
+    # The Keras-style training API: the functions of training.py, as methods.
+    compile = _training.compile
+    fit = _training.fit
+    evaluate = _training.evaluate
+    predict = _training.predict
 
 
 class Linear(Module):

@@ -8,10 +8,14 @@ figure (what the tests drive), ``.fingerprint()`` hashes the pixels.
 from .activations import ActivationExplorer
 from .boundary import DecisionBoundaryExplorer
 from .capacity import HiddenUnitsExplorer
+from .depth import DepthExplorer
 from .distributions import TransformExplorer
 from .explorer import Choice, Explorer, Slider, Toggle, widgets_available
+from .feature_maps import FeatureMapExplorer
 from .functions import FunctionExplorer
 from .graph import GraphExplorer, TrainingCurves
+from .kernels import KernelExplorer
+from .regularization import RegularizationExplorer
 from .roc import ThresholdExplorer
 from .trajectories import TrajectoryExplorer
 
@@ -29,3 +33,6 @@ __all__ += ["ActivationExplorer", "HiddenUnitsExplorer"]
 __all__ += ["ThresholdExplorer"]
 __all__ += ["TrajectoryExplorer"]
 __all__ += ["GraphExplorer", "TrainingCurves"]
+__all__ += ["DepthExplorer"]
+__all__ += ["FeatureMapExplorer", "KernelExplorer"]
+__all__ += ["RegularizationExplorer"]
