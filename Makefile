@@ -8,7 +8,7 @@ ROOT_FLAG := $(if $(filter 0,$(shell id -u)),--ServerApp.allow_root=True)
 LAB_ARGS  ?=
 PYTEST_ARGS ?=
 
-.PHONY: help venv lab test test-fast lint format strip release bench clean
+.PHONY: help venv chromium lab test test-fast lint format strip release bench clean
 
 help:
 	@echo "make lab      set up .venv and open the course in JupyterLab"
@@ -29,7 +29,20 @@ $(STAMP): pyproject.toml
 lab: venv
 	$(BIN)/jupyter lab --ServerApp.root_dir=course $(ROOT_FLAG) $(LAB_ARGS)
 
-test: venv
+# The browser tests (tests/e2e, marker `browser`) drive Debian's Chromium; `make test` installs
+# it when missing, unless they are deselected: make test PYTEST_ARGS='-m "not browser"'.
+CHROMIUM ?= $(or $(DLKIT_CHROMIUM),/usr/bin/chromium)
+SUDO := $(if $(filter 0,$(shell id -u)),,sudo -n)
+
+chromium:
+	@[ -x "$(CHROMIUM)" ] || { \
+	  echo "make: installing Chromium for the browser tests (apt-get install chromium)"; \
+	  $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq chromium; \
+	  [ -x "$(CHROMIUM)" ] || { echo "make: no Chromium at $(CHROMIUM) and could not install it:" \
+	    "run 'sudo apt-get install chromium' (or set DLKIT_CHROMIUM to a Chromium)," \
+	    "or skip the browser tests: make test PYTEST_ARGS='-m \"not browser\"'" >&2; exit 1; }; }
+
+test: venv $(if $(findstring not browser,$(PYTEST_ARGS)),,chromium)
 	$(BIN)/python -m pytest -n 2 $(PYTEST_ARGS)
 
 test-fast: venv

@@ -53,5 +53,10 @@ class TransformExplorer(Explorer):
             if finite.size:
                 ax.hist(finite, bins=self.bins, color=color, alpha=0.8)
                 ax.axvline(finite.mean(), color="k", lw=1.5)
-            ax.set_title(f"{name}\nmean {np.nanmean(flat):.3g}, std {np.nanstd(flat):.3g}")
+                stats = f"mean {finite.mean():.3g}, std {finite.std():.3g}"
+            else:  # e.g. a standardization that divided by a zero standard deviation
+                stats = "no finite values"
+            if finite.size < flat.size:
+                stats += f" ({flat.size - finite.size} NaN/inf not shown)"
+            ax.set_title(f"{name}\n{stats}", fontsize=10)
             ax.set_yticks([])

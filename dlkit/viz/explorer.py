@@ -184,6 +184,11 @@ class Explorer:
         )
 
     def _on_change(self, name: str, value: Any) -> None:
+        control = self.controls[name]
+        if isinstance(control, Slider) and isinstance(value, numbers.Real):
+            # A FloatLogSlider at its end sends 10 ** log10(min), which can fall an ulp outside
+            # [min, max] (10 ** log10(0.05) < 0.05): the frontend's range is the control's.
+            value = min(max(value, control.min), control.max)
         try:
             self.update(**{name: value})
             self.error = None

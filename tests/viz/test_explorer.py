@@ -240,3 +240,21 @@ def test_widgets_available(monkeypatch):
     assert widgets_available() is False
     monkeypatch.setenv("DLKIT_STATIC", "0")
     assert widgets_available() is True
+
+
+def test_a_log_slider_at_its_end_is_accepted():
+    """A FloatLogSlider at its minimum sends 10 ** log10(min): 0.049999999999999996 for 0.05."""
+    import math
+
+    class Rate(Explorer):
+        def draw(self, fig, lr):
+            fig.add_subplot().set_title(f"lr {lr}")
+
+    e = Rate(controls={"lr": Slider(0.05, 2.0, 0.5, log=True)})
+    view = e.widget()
+    (slider,) = view.children[0].children
+    slider.value = 10 ** math.log10(0.05)  # what the frontend sends at the left end
+    assert 10 ** math.log10(0.05) < 0.05
+    assert e.error is None and e.values["lr"] == 0.05
+    slider.value = 10 ** math.log10(2.0)
+    assert e.error is None and e.values["lr"] == 2.0

@@ -1,0 +1,623 @@
+"""Every dlkit widget, how to build it, and which control settings to drive it through.
+
+``tests/viz/test_every_widget.py`` walks the ``dlkit.viz`` package, finds every
+:class:`~dlkit.viz.Explorer` subclass and fails, naming the class, when it has no
+:class:`WidgetCase` in :data:`CASES`. For each case it builds the widget's ipywidgets view
+(the same object JupyterLab shows) and moves every control to every value of
+:func:`control_values` (the minimum, the middle and the maximum of a slider, every option of
+a dropdown, both states of a checkbox), then applies each setting of ``settings`` and
+``extremes`` and runs each of ``actions``. After every move it checks that the callback
+succeeded (no error in the widget's status line, no exception, no warning: the autouse
+fixture in ``conftest.py`` turns warnings into errors), that the student functions were
+called again (the spies), that the widget's state holds the new values, and that the
+picture changed. Finally it renders the static fallback (no widget frontend).
+
+Registering a new widget
+------------------------
+Add one :class:`WidgetCase` to :data:`CASES` (two when two set-ups behave differently, e.g.
+with and without a student function):
+
+``widget``
+    the class.
+``make``
+    a function of no arguments returning :class:`Built`: the explorer, made the way a
+    notebook makes it, and a ``{name: Spy}`` of the student functions you passed in (wrap
+    each one in :class:`tests.viz.conftest.Spy`; use dlkit's reference as the "student").
+``calls``
+    ``calls(values) -> names``: the spies that must run on a redraw at these control values
+    (default: all of them). Say so when a control switches a student function off.
+``inert``
+    ``inert(name, values) -> bool``: True where moving control ``name`` legitimately leaves
+    the picture unchanged at these values (a leaky-ReLU slope while ReLU is shown). Keep it
+    narrow: everywhere else a move must change the pixels.
+``settings`` / ``extremes``
+    dicts of control values applied together: ordinary combinations, and the corners where
+    widgets break (the largest learning rate, zero hidden units, nothing selected, values that
+    make the student's function return NaN or infinity, every slider at its limit at once).
+``actions``
+    for widgets driven by calls rather than controls (a training-curve plot): functions
+    ``action(explorer)`` that each change the widget's state, e.g. log another epoch.
+``check``
+    ``check(explorer, spies, values)``: optional extra assertions on the widget's state after
+    each redraw.
+
+Keep factories fast (well under a second per redraw): the sweep redraws each widget a few
+dozen times.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from dlkit.viz import Choice, Explorer, Slider, Toggle
+from tests.viz.conftest import Spy
+
+__all__ = ["Built", "WidgetCase", "CASES", "control_values"]
+
+
+@dataclass
+class Built:
+    """A freshly made explorer and the spies wrapped around the functions it was given."""
+
+    explorer: Explorer
+    spies: Mapping[str, Spy] = field(default_factory=dict)
+
+
+def _all(values: Mapping[str, Any]) -> None:
+    return None  # None means: every spy
+
+
+@dataclass(frozen=True)
+class WidgetCase:
+    """One way of building a widget, and the control settings to drive it through."""
+
+    id: str
+    widget: type
+    make: Callable[[], Built]
+    calls: Callable[[Mapping[str, Any]], Iterable[str] | None] = _all
+    inert: Callable[[str, Mapping[str, Any]], bool] = lambda name, values: False
+    settings: tuple[Mapping[str, Any], ...] = ()
+    extremes: tuple[Mapping[str, Any], ...] = ()
+    actions: tuple[Callable[[Explorer], None], ...] = ()
+    check: Callable[[Explorer, Mapping[str, Spy], Mapping[str, Any]], None] | None = None
+
+
+def control_values(control: Any) -> list[Any]:
+    """The values every control is moved to: slider limits and middle, options, both states.
+
+    Slider values are those the frontend sends: on the slider's step grid, and for a log slider
+    ``10 ** log10(limit)`` (which can differ from the limit in its last bit).
+    """
+    if isinstance(control, Slider):
+        lo, hi = control.min, control.max
+        if control.log:
+            lo, hi = 10 ** math.log10(lo), 10 ** math.log10(hi)
+            middle = 10 ** ((math.log10(lo) + math.log10(hi)) / 2)
+        else:
+            middle = (lo + hi) / 2
+            if control.step:  # the nearest value the slider can take
+                middle = lo + round((middle - lo) / control.step) * control.step
+        if control.integer:
+            return [int(lo), int(round(middle)), int(hi)]
+        return [float(lo), float(middle), float(hi)]
+    if isinstance(control, Choice):
+        return list(control.options)
+    if isinstance(control, Toggle):
+        return [not control.value, control.value]
+    raise TypeError(f"control must be a Slider, Choice or Toggle; got {type(control).__name__}")
+
+
+# -- FunctionExplorer --------------------------------------------------------------------------
+
+
+def _curve(x: np.ndarray, scale: float, power: int, kind: str) -> np.ndarray:
+    """A student-style function of x; ``log`` is NaN for x <= 0, ``power`` 200 overflows."""
+    with np.errstate(all="ignore"):  # the student's arithmetic, not the widget's
+        if kind == "log":
+            return scale * np.log(x)
+        return scale * x**power
+
+
+def _function_explorer() -> Built:
+    from dlkit.viz import FunctionExplorer
+
+    fn = Spy(_curve)
+    controls = {
+        "scale": Slider(-3.0, 3.0, 1.0, step=0.1, label="scale"),
+        "power": Slider(0, 200, 2, integer=True, label="power"),
+        "kind": Choice(("power", "log"), "power", "kind"),
+    }
+    return Built(FunctionExplorer(fn, controls, reference=_curve), {"fn": fn})
+
+
+def _function_check(e: Any, spies: Mapping[str, Spy], values: Mapping[str, Any]) -> None:
+    assert spies["fn"].kwargs[-1] == dict(values), "fn was not called with the control values"
+
+
+# -- TransformExplorer ---------------------------------------------------------------------
+
+
+def _normal_sample(mean: float, spread: float) -> np.ndarray:
+    return mean + spread * np.random.default_rng(0).standard_normal((500, 1))
+
+
+def _standardize(X: np.ndarray) -> np.ndarray:
+    """The course's solution: constant columns become zeros."""
+    std = X.std(axis=0)
+    return (X - X.mean(axis=0)) / np.where(std > 0, std, 1.0)
+
+
+def _naive_standardize(X: np.ndarray) -> np.ndarray:
+    """A common student bug: dividing by a zero standard deviation gives NaN everywhere."""
+    with np.errstate(all="ignore"):
+        return (X - X.mean(axis=0)) / X.std(axis=0)
+
+
+_TRANSFORM_CONTROLS = {
+    "mean": Slider(-50, 50, 10.0, label="mean"),
+    "spread": Slider(0.0, 20.0, 4.0, label="spread"),
+}
+
+
+def _transform_explorer(transform: Callable[..., Any]) -> Callable[[], Built]:
+    def make() -> Built:
+        from dlkit.viz import TransformExplorer
+
+        make_data, student = Spy(_normal_sample), Spy(transform)
+        e = TransformExplorer(
+            make_data, student, _TRANSFORM_CONTROLS, names=("raw", "standardized")
+        )
+        return Built(e, {"make_data": make_data, "transform": student})
+
+    return make
+
+
+def _transform_inert(name: str, values: Mapping[str, Any]) -> bool:
+    # standardizing removes the mean: with no spread there is nothing else to see
+    return name == "mean" and values["spread"] == 0.0
+
+
+# -- DecisionBoundaryExplorer ---------------------------------------------------------------
+
+
+def _boundary_explorer() -> Built:
+    from dlkit import perceptron
+    from dlkit.viz import DecisionBoundaryExplorer
+
+    predict = Spy(perceptron.perceptron_predict)
+    update = Spy(perceptron.perceptron_update)
+    return Built(DecisionBoundaryExplorer(predict, update), {"predict": predict, "update": update})
+
+
+# -- ActivationExplorer -----------------------------------------------------------------------
+
+
+def _softplus(x: np.ndarray) -> np.ndarray:
+    return np.logaddexp(0.0, x)
+
+
+def _softplus_backward(dout: np.ndarray, x: np.ndarray) -> np.ndarray:
+    return dout * 0.5 * (1.0 + np.tanh(0.5 * x))  # the sigmoid, without overflow
+
+
+def _activation_explorer(custom: bool) -> Callable[[], Built]:
+    def make() -> Built:
+        from dlkit.viz import ActivationExplorer
+
+        if not custom:
+            return Built(ActivationExplorer())
+        forward, backward = Spy(_softplus), Spy(_softplus_backward)
+        e = ActivationExplorer({"softplus": (forward, backward)})
+        return Built(e, {"forward": forward, "backward": backward})
+
+    return make
+
+
+def _activation_calls(values: Mapping[str, Any]) -> Iterable[str]:
+    return ("forward", "backward") if values["activation"] == "softplus" else ()
+
+
+def _activation_inert(name: str, values: Mapping[str, Any]) -> bool:
+    return name == "negative_slope" and values["activation"] != "leaky_relu"
+
+
+_HUGE_SCALE = tuple(
+    {"activation": a, "scale": 100.0, "negative_slope": s}
+    for a in ("sigmoid", "tanh", "relu", "leaky_relu", "gelu")
+    for s in (0.0, 0.5)
+)
+
+
+# -- HiddenUnitsExplorer ----------------------------------------------------------------------
+
+
+def _hidden_units_explorer() -> Built:
+    from dlkit.functional import mlp_forward
+    from dlkit.init import he_init
+    from dlkit.viz import HiddenUnitsExplorer
+
+    forward, init = Spy(mlp_forward), Spy(he_init)
+    e = HiddenUnitsExplorer(mlp_forward=forward, he_init=init)
+    return Built(e, {"mlp_forward": forward, "he_init": init})
+
+
+def _hidden_units_calls(values: Mapping[str, Any]) -> Iterable[str]:
+    return ("mlp_forward", "he_init") if values["hidden"] > 0 else ()
+
+
+# -- ThresholdExplorer ------------------------------------------------------------------------
+
+
+def _threshold_explorer() -> Built:
+    from dlkit import metrics
+    from dlkit.viz import ThresholdExplorer
+
+    spies = {
+        "confusion_matrix": Spy(metrics.confusion_matrix),
+        "precision_recall_f1": Spy(metrics.precision_recall_f1),
+        "roc_auc": Spy(metrics.roc_auc),
+    }
+    return Built(ThresholdExplorer(**spies), spies)
+
+
+def _threshold_check(e: Any, spies: Mapping[str, Spy], values: Mapping[str, Any]) -> None:
+    y, pred = spies["confusion_matrix"].calls[-1]
+    scores = e.data(values["positives"], values["separation"])[1]
+    assert np.array_equal(pred, (scores >= values["threshold"]).astype(np.int64)), (
+        "confusion_matrix was not given the predictions at the current threshold"
+    )
+
+
+# -- GraphExplorer ------------------------------------------------------------------------------
+
+
+def _graph_explorer() -> Built:
+    from dlkit.autograd import Value
+    from dlkit.viz import GraphExplorer
+    from dlkit.viz.graph import neuron
+
+    build = Spy(neuron)
+    return Built(GraphExplorer(Value, build=build), {"build": build})
+
+
+def _graph_check(e: Any, spies: Mapping[str, Spy], values: Mapping[str, Any]) -> None:
+    z = values["x1"] * values["w1"] + values["x2"] * values["w2"] + values["b"]
+    assert math.isclose(float(e.root.data), math.tanh(z), abs_tol=1e-12)
+    assert spies["build"].kwargs[-1] == dict(values)
+
+
+# -- TrainingCurves ---------------------------------------------------------------------------
+
+
+def _training_curves() -> Built:
+    from dlkit.viz import TrainingCurves
+
+    return Built(TrainingCurves(every=5))  # redraws on every 5th log, as the course does
+
+
+def _log_epochs(e: Any, n: int = 5) -> None:
+    for _ in range(n):
+        epoch = len(e.history.get("train_loss", ())) + 1
+        e.log(train_loss=1.0 / epoch, val_loss=1.2 / epoch, val_accuracy=1.0 - 0.5 / epoch)
+
+
+def _log_diverging(e: Any) -> None:
+    for _ in range(5):  # a diverging run at 0 % accuracy: huge losses on a linear axis
+        e.log(train_loss=1e30, val_loss=0.0, val_accuracy=0.0)
+
+
+def _log_many(e: Any) -> None:
+    _log_epochs(e, 50)
+
+
+def _log_new_metric(e: Any) -> None:
+    for _ in range(5):  # a metric that starts late: its own, shorter series
+        e.log(train_accuracy=1.0)
+
+
+# -- TrajectoryExplorer --------------------------------------------------------------------
+
+
+def _trajectory_explorer() -> Built:
+    from dlkit.optim import rules
+    from dlkit.viz import TrajectoryExplorer
+
+    adam, sgd = Spy(rules.adam_update), Spy(rules.sgd_update)
+    e = TrajectoryExplorer({"adam": adam, "sgd": sgd}, steps=60)
+    return Built(e, {"adam": adam, "sgd": sgd})
+
+
+def _trajectory_calls(values: Mapping[str, Any]) -> Iterable[str]:
+    return [name for name in ("adam", "sgd") if values[f"{name} (yours)"]]
+
+
+def _trajectory_racers(on: bool) -> dict[str, bool]:
+    from dlkit.viz.trajectories import RACERS
+
+    return {name: on for name in RACERS} | {"adam (yours)": on, "sgd (yours)": on}
+
+
+def _trajectory_extremes() -> tuple[dict[str, Any], ...]:
+    from dlkit.viz.trajectories import FUNCTIONS
+
+    every = tuple(
+        {"function": f, "lr": 10.0, "steps": 500, **_trajectory_racers(True)} for f in FUNCTIONS
+    )
+    return (
+        *every,
+        {"function": "saddle", "lr": 1e-4, "steps": 1},
+        _trajectory_racers(False),  # nothing selected
+        {"function": "beale", "lr": 1e-4, "steps": 500, **_trajectory_racers(True)},
+    )
+
+
+# -- DepthExplorer ---------------------------------------------------------------------------
+
+
+def _depth_explorer() -> Built:
+    from dlkit.functional import batchnorm_forward, layernorm_forward
+    from dlkit.viz import DepthExplorer
+
+    bn, ln = Spy(batchnorm_forward), Spy(layernorm_forward)
+    e = DepthExplorer(bn, ln, width=16, batch=64)
+    return Built(e, {"batchnorm_forward": bn, "layernorm_forward": ln})
+
+
+def _depth_calls(values: Mapping[str, Any]) -> Iterable[str]:
+    return {"batch": ("batchnorm_forward",), "layer": ("layernorm_forward",)}.get(
+        values["normalization"], ()
+    )
+
+
+_DEPTH_EXTREMES = (
+    *(
+        {"depth": 20, "weight_scale": w, "init": "he", "activation": a, "normalization": n}
+        for w, a, n in (
+            (10.0, "linear", "none"),  # grows 10^20-fold
+            (0.1, "relu", "none"),  # vanishes to 10^-30
+            (10.0, "relu", "batch"),
+            (0.1, "sigmoid", "layer"),
+        )
+    ),
+    {"depth": 1, "weight_scale": 0.1, "normalization": "none"},
+)
+
+
+# -- RegularizationExplorer -------------------------------------------------------------------
+
+
+def _regularization_explorer() -> Built:
+    from dlkit import functional as F
+    from dlkit.viz import RegularizationExplorer
+
+    spies = {
+        "l2_penalty": Spy(F.l2_penalty),
+        "dropout_forward": Spy(F.dropout_forward),
+        "dropout_backward": Spy(F.dropout_backward),
+    }
+    return Built(RegularizationExplorer(**spies, max_epochs=40), spies)
+
+
+def _regularization_calls(values: Mapping[str, Any]) -> Iterable[str]:
+    # every redraw reports the shown weights' penalty; a thinned network is drawn only with
+    # dropout on (training, the one user of dropout_backward, is cached per setting)
+    return ("l2_penalty", "dropout_forward") if values["p_drop"] > 0 else ("l2_penalty",)
+
+
+def _regularization_inert(name: str, values: Mapping[str, Any]) -> bool:
+    return False  # every control retrains or moves the epoch marker
+
+
+# -- KernelExplorer -----------------------------------------------------------------------------
+
+
+def _kernel_explorer() -> Built:
+    from dlkit.functional import conv2d_forward
+    from dlkit.viz import KernelExplorer
+
+    conv = Spy(conv2d_forward)
+    return Built(KernelExplorer(conv), {"conv": conv})
+
+
+def _kernel_inert(name: str, values: Mapping[str, Any]) -> bool:
+    # the nine weight sliders are read only by the custom kernel
+    return name in {f"k{i}" for i in range(9)} and values["preset"] != "custom"
+
+
+_KERNEL_EXTREMES = (
+    {"preset": "custom", **{f"k{i}": 0.0 for i in range(9)}},  # a blank output
+    {"preset": "custom", **{f"k{i}": 10.0 for i in range(9)}, "relu": True},
+    {"preset": "custom", **{f"k{i}": (10.0 if i % 2 else -10.0) for i in range(9)}, "same": False},
+    {"preset": "laplacian", "image": 19, "same": False, "relu": True},
+)
+
+
+# -- FeatureMapExplorer -------------------------------------------------------------------------
+
+
+def _feature_map_explorer() -> Built:
+    from dlkit import nn
+    from dlkit.data import load_digits
+    from dlkit.viz import FeatureMapExplorer
+
+    rng = np.random.default_rng(0)
+    model = nn.Sequential(
+        nn.Conv2d(1, 4, 3, padding=1, rng=rng), nn.ReLU(), nn.MaxPool2d(2),
+        nn.Conv2d(4, 8, 3, padding=1, rng=rng), nn.ReLU(), nn.MaxPool2d(2),
+        nn.Flatten(), nn.Linear(8 * 2 * 2, 10, rng=rng),
+    )  # fmt: skip
+    images, _ = load_digits(images=True)
+    return Built(FeatureMapExplorer(model, images[:12], class_names=[str(d) for d in range(10)]))
+
+
+# -- the registry ---------------------------------------------------------------------------
+
+CASES: list[WidgetCase] = []
+
+
+def _register() -> None:
+    from dlkit import viz
+
+    CASES.extend(
+        [
+            WidgetCase(
+                "FunctionExplorer",
+                viz.FunctionExplorer,
+                _function_explorer,
+                check=_function_check,
+                settings=({"scale": -1.5, "power": 3}, {"kind": "log", "scale": 0.5}),
+                extremes=(
+                    {"kind": "power", "power": 200, "scale": 3.0},  # overflows to infinity
+                    {"kind": "log", "scale": -3.0},  # NaN left of 0, -inf at 0
+                    {"kind": "power", "power": 0, "scale": 0.0},  # a flat zero line
+                ),
+            ),
+            WidgetCase(
+                "TransformExplorer",
+                viz.TransformExplorer,
+                _transform_explorer(_standardize),
+                inert=_transform_inert,
+                settings=({"mean": -20.0, "spread": 1.0},),
+                extremes=({"mean": 50.0, "spread": 0.0}, {"mean": -50.0, "spread": 20.0}),
+            ),
+            WidgetCase(
+                "TransformExplorer-naive",  # the student's transform returns all NaN
+                viz.TransformExplorer,
+                _transform_explorer(_naive_standardize),
+                inert=_transform_inert,
+                extremes=({"mean": 0.0, "spread": 0.0}, {"mean": 50.0, "spread": 20.0}),
+            ),
+            WidgetCase(
+                "DecisionBoundaryExplorer",
+                viz.DecisionBoundaryExplorer,
+                _boundary_explorer,
+                settings=({"dataset": "OR", "step": 5}, {"dataset": "blobs", "step": 40}),
+                extremes=(
+                    {"w1": 0.0, "w2": 0.0, "b": 0.0, "step": 0},  # no boundary at all
+                    {"w1": 0.0, "w2": 0.0, "b": 4.0, "step": 80, "lr": 2.0},
+                    {"dataset": "XOR", "lr": 2.0, "step": 80},  # never converges
+                    {"dataset": "XOR clouds", "lr": 0.05, "step": 80, "w1": -4.0, "w2": 4.0},
+                ),
+            ),
+            WidgetCase(
+                "ActivationExplorer",
+                viz.ActivationExplorer,
+                _activation_explorer(custom=False),
+                inert=_activation_inert,
+                settings=({"activation": "leaky_relu", "negative_slope": 0.3},),
+                extremes=_HUGE_SCALE + ({"activation": "gelu", "scale": 0.1},),
+            ),
+            WidgetCase(
+                "ActivationExplorer-custom",
+                viz.ActivationExplorer,
+                _activation_explorer(custom=True),
+                calls=_activation_calls,
+                inert=_activation_inert,
+                extremes=(
+                    {"activation": "softplus", "scale": 100.0},
+                    {"activation": "softplus", "scale": 0.1},
+                ),
+            ),
+            WidgetCase(
+                "HiddenUnitsExplorer",
+                viz.HiddenUnitsExplorer,
+                _hidden_units_explorer,
+                calls=_hidden_units_calls,
+                settings=({"hidden": 3, "curve": "abs"}, {"hidden": 20, "activation": "tanh"}),
+                extremes=tuple(
+                    {"hidden": h, "activation": a, "curve": c, "seed": s}
+                    for h, a, c, s in (
+                        (0, "relu", "step", 20),
+                        (0, "gelu", "sine", 0),
+                        (1, "sigmoid", "step", 20),
+                        (64, "relu", "step", 20),
+                        (64, "sigmoid", "abs", 0),
+                    )
+                ),
+            ),
+            WidgetCase(
+                "ThresholdExplorer",
+                viz.ThresholdExplorer,
+                _threshold_explorer,
+                check=_threshold_check,
+                settings=({"threshold": 0.5, "positives": 0.5, "separation": 1.0},),
+                extremes=(
+                    {"threshold": 10.0, "positives": 0.01, "separation": 0.0},  # nothing positive
+                    {"threshold": -4.0, "positives": 0.99, "separation": 0.0},  # all positive
+                    {"threshold": 10.0, "positives": 0.99, "separation": 6.0},
+                    {"threshold": -4.0, "positives": 0.01, "separation": 6.0},
+                ),
+            ),
+            WidgetCase(
+                "GraphExplorer",
+                viz.GraphExplorer,
+                _graph_explorer,
+                check=_graph_check,
+                settings=({"x1": 1.0, "w1": 0.5, "b": 0.0},),
+                extremes=(
+                    {"x1": 3.0, "w1": 3.0, "x2": 3.0, "w2": 3.0, "b": 10.0},  # tanh saturated
+                    {"x1": 0.0, "w1": 0.0, "x2": 0.0, "w2": 0.0, "b": 0.0},
+                    {"x1": -3.0, "w1": 3.0, "x2": -3.0, "w2": 3.0, "b": -10.0},
+                ),
+            ),
+            WidgetCase(
+                "TrainingCurves",
+                viz.TrainingCurves,
+                _training_curves,
+                actions=(_log_epochs, _log_epochs, _log_diverging, _log_many, _log_new_metric),
+            ),
+            WidgetCase(
+                "TrajectoryExplorer",
+                viz.TrajectoryExplorer,
+                _trajectory_explorer,
+                calls=_trajectory_calls,
+                settings=({"function": "beale", "lr": 0.05, "steps": 200},),
+                extremes=_trajectory_extremes(),
+            ),
+            WidgetCase(
+                "DepthExplorer",
+                viz.DepthExplorer,
+                _depth_explorer,
+                calls=_depth_calls,
+                settings=({"depth": 5, "activation": "relu", "init": "he"},),
+                extremes=_DEPTH_EXTREMES,
+            ),
+            WidgetCase(
+                "RegularizationExplorer",
+                viz.RegularizationExplorer,
+                _regularization_explorer,
+                calls=_regularization_calls,
+                inert=_regularization_inert,
+                settings=({"hidden": 16, "lam": 0.01, "p_drop": 0.3, "epochs": 30},),
+                extremes=(
+                    {"hidden": 1, "lam": 1.0, "p_drop": 0.8, "epochs": 10},  # underfit
+                    {"hidden": 128, "lam": 1e-5, "p_drop": 0.0, "epochs": 40},  # memorizes
+                    {"hidden": 128, "lam": 1.0, "p_drop": 0.8, "epochs": 40},
+                    {"hidden": 1, "lam": 1e-5, "p_drop": 0.0, "epochs": 40},
+                ),
+            ),
+            WidgetCase(
+                "KernelExplorer",
+                viz.KernelExplorer,
+                _kernel_explorer,
+                inert=_kernel_inert,
+                settings=({"preset": "gaussian blur", "image": 5}, {"preset": "sobel y"}),
+                extremes=_KERNEL_EXTREMES,
+            ),
+            WidgetCase(
+                "FeatureMapExplorer",
+                viz.FeatureMapExplorer,
+                _feature_map_explorer,
+                settings=({"image": 3, "layer": "3: Conv2d"},),
+                extremes=({"image": 0, "layer": "4: ReLU"}, {"image": 11, "layer": "0: Conv2d"}),
+            ),
+        ]
+    )
+
+
+_register()
