@@ -11,10 +11,13 @@ the mutable state elsewhere, which the tests rely on).  Every hardening below ha
 
 import os
 
+from dlgrade.execute import GuardedExecute
+from dlgrade.feedback import HideHiddenTests
 from dlgrade.paths import COURSE_ID, Layout
 from dlgrade.preprocessors import ReinsertMissingCells, StderrToStdout, StripWidgetState
-from nbgrader.converters import Autograde, GenerateAssignment
-from nbgrader.preprocessors import ClearOutput, Execute, OverwriteCells
+from dlgrade.tamper import InjectGuard, ScanStudentCode, TamperStructure, VerifyGuard
+from nbgrader.converters import Autograde, GenerateAssignment, GenerateFeedback
+from nbgrader.preprocessors import ClearOutput, Execute, GetGrades, OverwriteCells
 
 c = get_config()  # noqa: F821  (injected by traitlets)
 layout = Layout.from_env()
@@ -59,13 +62,34 @@ sanitize.insert(sanitize.index(ClearOutput) + 1, StripWidgetState)
 # A grade cell the student deleted is put back (from the gradebook) and run; nbgrader's own
 # re-insertion crashes when the neighbouring cell was deleted too, so use the fixed subclass.
 sanitize[sanitize.index(OverwriteCells)] = ReinsertMissingCells
+# Tamper detection (dlgrade/tamper.py, grading/SECURITY.md): edited, retyped, deleted or renamed
+# grader cells are flagged before nbgrader restores them; then the student's cells are scanned.
+sanitize.insert(sanitize.index(ReinsertMissingCells), TamperStructure)
+sanitize.insert(sanitize.index(ReinsertMissingCells) + 1, ScanStudentCode)
 c.Autograde.sanitize_preprocessors = sanitize
 c.OverwriteCells.add_missing_cells = True
 
 autograde = _defaults(Autograde, "autograde_preprocessors")
 # A warning written to stderr by correct code must not zero a test cell.
 autograde.insert(autograde.index(Execute) + 1, StderrToStdout)
+# A kernel that dies or ignores the interrupt no longer aborts the submission: the cells that
+# ran keep their results, the rest score 0, and the outcome is recorded for `dlgrade grade`.
+# With DLGRADE_SANDBOX=1 (set by `dlgrade grade`) the kernel runs in bubblewrap (sandbox.py).
+autograde[autograde.index(Execute)] = GuardedExecute
+c.GuardedExecute.sandbox = os.environ.get("DLGRADE_SANDBOX", "") == "1"
+# The runtime guard: grader cells around the execution, removed again right after it.
+_run = next(i for i, p in enumerate(autograde) if isinstance(p, type) and issubclass(p, Execute))
+autograde.insert(_run, InjectGuard)
+autograde.insert(autograde.index(StderrToStdout) + 1, VerifyGuard)
+c.InjectGuard.forbidden = [str(layout.source), str(layout.state), str(layout.config_dir)]
 c.Autograde.autograde_preprocessors = autograde
+
+# --- feedback --------------------------------------------------------------------------------
+# Feedback shows each test cell's points and the failed check's message, never hidden test code
+# (cut from the test cells and from every traceback: dlgrade/feedback.py).
+feedback = _defaults(GenerateFeedback, "preprocessors")
+feedback.insert(feedback.index(GetGrades) + 1, HideHiddenTests)
+c.GenerateFeedback.preprocessors = feedback
 
 # --- release ---------------------------------------------------------------------------------
 # JupyterLab saves widget state into the notebook metadata; it must not reach course/.

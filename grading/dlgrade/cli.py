@@ -22,6 +22,7 @@ folders (override with environment variables):
   DLGRADE_STATE_DIR    submitted/, autograded/, feedback/, gradebook.db (default: grading/)
   DLGRADE_CONFIG_DIR   folder of nbgrader_config.py (default: grading/)
   DLGRADE_CELL_TIMEOUT seconds a cell may run when grading (default: 300)
+  DLGRADE_DB_URL       SQLAlchemy URL of the gradebook (default: SQLite in the state folder)
 """
 
 
@@ -64,6 +65,34 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("unit", metavar="UNIT")
     p.add_argument("--student", metavar="ID", help="only this student's submission")
 
+    p = sub.add_parser(
+        "grade",
+        help="grade a whole class: every submission sandboxed, in parallel, with a status each",
+    )
+    p.add_argument("unit", metavar="UNIT")
+    p.add_argument(
+        "--student",
+        metavar="ID",
+        action="append",
+        dest="students",
+        help="only this student (repeatable; default: the roster and every submission)",
+    )
+    p.add_argument(
+        "--workers",
+        type=int,
+        metavar="N",
+        help="submissions graded at the same time (default: two per CPU core)",
+    )
+    p.add_argument(
+        "--no-sandbox",
+        action="store_true",
+        help="run student code WITHOUT the bubblewrap sandbox (development only)",
+    )
+    p.add_argument(
+        "--memory-mb", type=int, metavar="MB", help="address-space limit per kernel (4096)"
+    )
+    p.add_argument("--cpu-seconds", type=int, metavar="S", help="CPU time per notebook (1800)")
+
     p = sub.add_parser("feedback", help="write HTML feedback for a graded unit")
     p.add_argument("unit", metavar="UNIT")
     p.add_argument("--student", metavar="ID", help="only this student's feedback")
@@ -101,6 +130,16 @@ def run(args: argparse.Namespace, layout: Layout) -> int:
         return commands.collect_submissions(layout, args.unit, args.src)
     if args.command == "autograde":
         return commands.autograde(layout, args.unit, args.student)
+    if args.command == "grade":
+        return commands.grade(
+            layout,
+            args.unit,
+            args.students,
+            args.workers,
+            not args.no_sandbox,
+            args.memory_mb,
+            args.cpu_seconds,
+        )
     if args.command == "feedback":
         return commands.feedback(layout, args.unit, args.student)
     if args.command == "export":

@@ -152,15 +152,49 @@ def feedback(layout: Layout, unit: str, student: str | None) -> int:
     return status
 
 
+def grade(
+    layout: Layout,
+    unit: str,
+    students: list[str] | None,
+    workers: int | None,
+    sandbox: bool,
+    memory_mb: int | None = None,
+    cpu_seconds: int | None = None,
+) -> int:
+    """Grade every submission of ``unit`` (sandboxed, parallel) and record each status."""
+    from dataclasses import replace
+
+    from dlgrade.grade import exit_status
+    from dlgrade.grade import grade as grade_class
+    from dlgrade.sandbox import Limits
+
+    limits = Limits()
+    for name, value in [("memory_mb", memory_mb), ("cpu_s", cpu_seconds)]:
+        if value is not None:
+            if value <= 0:
+                option = {"memory_mb": "--memory-mb", "cpu_s": "--cpu-seconds"}[name]
+                raise DlgradeError(f"{option} {value}: expected a positive whole number")
+            limits = replace(limits, **{name: value})
+    records = grade_class(layout, unit, students, workers, sandbox, limits, say=_say)
+    return exit_status(records)
+
+
 def export(layout: Layout, csv_path: Path | None) -> int:
-    """Export all grades from the gradebook to a CSV file."""
+    """Export all grades from the gradebook to a CSV file, with a status per submission."""
+    from dlgrade.status import export_with_status, submissions_in_gradebook
+
     target = (csv_path or layout.state / "grades.csv").resolve()
     if csv_path is not None and not target.parent.is_dir():
         raise DlgradeError(f"CSV {target}: folder {target.parent} does not exist")
-    status = run_nbgrader(["export", f"--to={target}"], layout).returncode
-    if status == 0:
-        _say(f"grades written to {target}")
-    return status
+    with tempfile.TemporaryDirectory() as tmp:
+        raw = Path(tmp) / "nbgrader.csv"
+        status = run_nbgrader(["export", f"--to={raw}"], layout).returncode
+        if status != 0 or not raw.is_file():
+            return status or 1
+        counts = export_with_status(layout, raw, target, submissions_in_gradebook(layout))
+    summary = ", ".join(f"{n} {s}" for s, n in counts.items() if n)
+    _say(f"grades written to {target} ({summary or 'no rows'})")
+    return 0
 
 
 def validate(layout: Layout, notebook: Path, invert: bool) -> int:

@@ -23,7 +23,14 @@ import traceback
 from pathlib import Path
 
 from dlgrade.errors import DlgradeError
-from dlgrade.paths import ENV_CONFIG_DIR, ENV_RELEASE_DIR, ENV_SOURCE_DIR, ENV_STATE_DIR, Layout
+from dlgrade.paths import (
+    ENV_CONFIG_DIR,
+    ENV_DB_URL,
+    ENV_RELEASE_DIR,
+    ENV_SOURCE_DIR,
+    ENV_STATE_DIR,
+    Layout,
+)
 
 STRICT_CONFIG_ENV = "TRAITLETS_APPLICATION_RAISE_CONFIG_FILE_ERROR"
 
@@ -36,6 +43,7 @@ def nbgrader_env(layout: Layout) -> dict[str, str]:
     env[ENV_SOURCE_DIR] = str(layout.source)
     env[ENV_RELEASE_DIR] = str(layout.release)
     env[ENV_STATE_DIR] = str(layout.state)
+    env[ENV_DB_URL] = layout.database_url
     env["PATH"] = str(Path(sys.executable).parent) + os.pathsep + env.get("PATH", "")
     return env
 

@@ -16,6 +16,8 @@ not write into the repository:
     DLGRADE_RELEASE_DIR  folder that receives the release (default: course/)
     DLGRADE_SOURCE_DIR   folder holding the source units (default: solutions/)
     DLGRADE_CONFIG_DIR   folder holding nbgrader_config.py (default: grading/)
+    DLGRADE_DB_URL       SQLAlchemy URL of the gradebook (default: sqlite:///<state>/gradebook.db;
+                         e.g. postgresql://user@host/gradebook for a large course)
 
 Relative values are taken from the current directory.
 """
@@ -37,6 +39,7 @@ ENV_STATE_DIR = "DLGRADE_STATE_DIR"
 ENV_RELEASE_DIR = "DLGRADE_RELEASE_DIR"
 ENV_SOURCE_DIR = "DLGRADE_SOURCE_DIR"
 ENV_CONFIG_DIR = "DLGRADE_CONFIG_DIR"
+ENV_DB_URL = "DLGRADE_DB_URL"
 
 # nbgrader builds glob patterns and (partly unescaped) regular expressions from these paths.
 _UNSAFE_CHARS = re.compile(r"[\[\]*?(){}+^$|\\]")
@@ -56,6 +59,7 @@ class Layout:
     source: Path
     release: Path
     state: Path
+    database_url: str = ""  # empty: the SQLite file gradebook.db in the state folder
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Layout:
@@ -73,6 +77,7 @@ class Layout:
             source=pick(ENV_SOURCE_DIR, REPO_ROOT / "solutions").resolve(),
             release=pick(ENV_RELEASE_DIR, REPO_ROOT / "course").resolve(),
             state=pick(ENV_STATE_DIR, REPO_ROOT / "grading").resolve(),
+            database_url=env.get(ENV_DB_URL, "").strip(),
         )
         layout.check_chars()
         return layout
@@ -95,7 +100,7 @@ class Layout:
 
     @property
     def db_url(self) -> str:
-        return f"sqlite:///{self.gradebook}"
+        return self.database_url or f"sqlite:///{self.gradebook}"
 
     @property
     def config_file(self) -> Path:

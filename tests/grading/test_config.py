@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from dlgrade.execute import GuardedExecute
 from dlgrade.nbgrader_run import config_problem, nbgrader_env
 from dlgrade.paths import COURSE_ID, REPO_ROOT, Layout, LayoutError
 from dlgrade.preprocessors import ReinsertMissingCells, StderrToStdout, StripWidgetState
@@ -20,6 +21,8 @@ def load_config(monkeypatch, **env):
         "DLGRADE_RELEASE_DIR",
         "DLGRADE_STATE_DIR",
         "DLGRADE_CELL_TIMEOUT",
+        "DLGRADE_DB_URL",
+        "DLGRADE_SANDBOX",
     ]:
         monkeypatch.delenv(name, raising=False)
     for name, value in env.items():
@@ -61,13 +64,23 @@ def test_timeout_default_override_and_bad_value(monkeypatch):
 def test_preprocessors_are_inserted_where_they_belong(monkeypatch):
     c = load_config(monkeypatch)
     autograde = c.Autograde.autograde_preprocessors
-    assert autograde[autograde.index(Execute) + 1] is StderrToStdout
+    run = next(i for i, p in enumerate(autograde) if issubclass(p, Execute))
+    assert autograde[run] is GuardedExecute and Execute not in autograde
+    assert StderrToStdout in autograde[run + 1 :]
     sanitize = c.Autograde.sanitize_preprocessors
     assert sanitize[sanitize.index(ClearOutput) + 1] is StripWidgetState
     assert ReinsertMissingCells in sanitize and OverwriteCells not in sanitize
     assert c.OverwriteCells.add_missing_cells is True
     release = c.GenerateAssignment.preprocessors
     assert release[release.index(ClearOutput) + 1] is StripWidgetState
+
+
+def test_sandbox_and_server_gradebook_come_from_the_environment(monkeypatch):
+    c = load_config(monkeypatch)
+    assert c.GuardedExecute.sandbox is False
+    url = "postgresql+psycopg://nbgrader@db.example.org/dl_course"
+    c = load_config(monkeypatch, DLGRADE_SANDBOX="1", DLGRADE_DB_URL=url)
+    assert c.GuardedExecute.sandbox is True and c.CourseDirectory.db_url == url
 
 
 def test_layout_paths_relative_to_cwd_and_unsafe_chars(monkeypatch, tmp_path):

@@ -1,0 +1,184 @@
+"""Class-wide grading: ``dlgrade grade`` (sandboxed, parallel) vs plain ``nbgrader autograde``.
+
+    python -m benchmarks.bench_grading                      # 50 submissions of 01_perceptron
+    python -m benchmarks.bench_grading --submissions 3      # tiny (the test runs this)
+    python -m benchmarks.bench_grading --unit 02_mlp --workers 6
+
+One run builds N synthetic submissions of a unit -- every third one the solution, the others
+each one wrong answer from ``tests/grading/mutants/<unit>.py`` -- and grades the same N twice,
+from two copies of the same freshly released course:
+
+* **plain**: ONE ``nbgrader autograde UNIT`` invocation over all students, sequential, no
+  sandbox (what an instructor runs with stock nbgrader, with this course's configuration);
+* **dlgrade**: ``dlgrade grade UNIT`` -- every kernel in its bubblewrap sandbox, ``--workers``
+  parallel nbgrader processes, results written into the gradebook by one process.
+
+It prints both wall-clock times and their ratio, and checks that both runs gave every student
+the same scores.  Target (issue 6): at least 2x on a 2-core machine.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import sys
+import tempfile
+import time
+from dataclasses import replace
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+TARGET = 2.0
+
+
+def _harness():
+    """The grading tests' builders of submissions (tests/grading/grading_harness.py)."""
+    sys.path.insert(0, str(REPO / "tests" / "grading"))
+    import grading_harness
+
+    return grading_harness
+
+
+def build_class(layout, unit: str, count: int) -> dict[str, str]:
+    """Write ``count`` submissions into ``layout``'s submitted/; ``{student: what it is}``."""
+    import nbformat
+
+    h = _harness()
+    spec = h.inspect_unit(layout.source / unit)
+    mutants = list(h.mutant_students(h.load_mutants(unit) or {}).items())
+    release = {p.name: nbformat.read(p, 4) for p in sorted((layout.release / unit).glob("*.ipynb"))}
+    kinds = {}
+    for i in range(count):
+        student = f"student{i:03d}"
+        replace_cells, kind = {}, "solution"
+        if mutants and i % 3:
+            name, (exercise, _, source) = mutants[i % len(mutants)]
+            replace_cells, kind = {exercise: source}, name
+        folder = layout.submitted / student / unit
+        folder.mkdir(parents=True)
+        for name, nb in release.items():
+            built = h.build_submission(nb, spec.sources[name], replace=replace_cells)
+            nbformat.write(built, folder / name)
+        kinds[student] = kind
+    return kinds
+
+
+def read_scores(layout, unit: str, students: list[str]) -> dict[str, dict[str, float | None]]:
+    """``{student: {grade_id: auto_score}}`` from ``layout``'s gradebook."""
+    from dlgrade.paths import COURSE_ID
+    from nbgrader.api import Gradebook, MissingEntry
+
+    result = {}
+    with Gradebook(layout.db_url, COURSE_ID) as gb:
+        for student in students:
+            try:
+                sub = gb.find_submission(unit, student)
+            except MissingEntry:
+                continue
+            result[student] = {g.name: g.auto_score for nb in sub.notebooks for g in nb.grades}
+    return result
+
+
+def run(unit: str, count: int, workers: int | None, work: Path, say=print) -> dict:
+    """Build, grade both ways, compare; return the figures."""
+    from dlgrade.grade import default_workers, grade
+    from dlgrade.nbgrader_run import run_nbgrader
+    from dlgrade.paths import Layout
+
+    base = Layout.from_env(
+        {
+            "DLGRADE_SOURCE_DIR": str(REPO / "solutions"),
+            "DLGRADE_RELEASE_DIR": str(work / "release"),
+            "DLGRADE_STATE_DIR": str(work / "plain"),
+        }
+    )
+    unit = base.require_unit(unit)
+    if run_nbgrader(["generate_assignment", unit, "--force"], base, capture=True).returncode:
+        raise RuntimeError(f"could not release {unit}")
+    kinds = build_class(base, unit, count)
+    sandboxed = replace(base, state=work / "dlgrade")
+    shutil.copytree(base.state, sandboxed.state)
+    workers = workers or default_workers()
+
+    load_before = os.getloadavg()[0]
+    say(f"grading {count} submissions of {unit}: plain nbgrader autograde (sequential) ...")
+    start = time.perf_counter()
+    run_nbgrader(["autograde", unit, "--force"], base, capture=True)
+    plain_s = time.perf_counter() - start
+
+    say(f"... and dlgrade grade (sandboxed, {workers} workers) ...")
+    start = time.perf_counter()
+    records = grade(sandboxed, unit, workers=workers, sandbox=True, say=lambda _: None)
+    dlgrade_s = time.perf_counter() - start
+
+    students = sorted(kinds)
+    plain_scores = read_scores(base, unit, students)
+    dlgrade_scores = read_scores(sandboxed, unit, students)
+    differ = [s for s in students if plain_scores.get(s) != dlgrade_scores.get(s)]
+    statuses = sorted({r.status for r in records.values()})
+    return {
+        "unit": unit,
+        "submissions": count,
+        "workers": workers,
+        "plain_s": plain_s,
+        "dlgrade_s": dlgrade_s,
+        "ratio": plain_s / dlgrade_s,
+        "graded_plain": len(plain_scores),
+        "graded_dlgrade": len(dlgrade_scores),
+        "differ": differ,
+        "statuses": statuses,
+        "load": (load_before, os.getloadavg()[0]),
+    }
+
+
+def report(fig: dict) -> str:
+    """The result as a small Markdown table plus the score check."""
+    from benchmarks.harness import machine
+
+    same = (
+        "identical"
+        if not fig["differ"] and fig["graded_plain"] == fig["submissions"]
+        else (f"DIFFERENT for {', '.join(fig['differ']) or 'some students'}")
+    )
+    per = fig["plain_s"] / fig["submissions"], fig["dlgrade_s"] / fig["submissions"]
+    return "\n".join(
+        [
+            f"Machine: {machine()}",
+            "",
+            "| run | submissions | wall | per submission |",
+            "|---|---|---|---|",
+            f"| plain `nbgrader autograde`, sequential | {fig['submissions']} | "
+            f"{fig['plain_s']:.1f} s | {per[0]:.2f} s |",
+            f"| `dlgrade grade`, sandboxed, {fig['workers']} workers | {fig['submissions']} | "
+            f"{fig['dlgrade_s']:.1f} s | {per[1]:.2f} s |",
+            "",
+            f"speed-up: {fig['ratio']:.2f}x (target >= {TARGET:.0f}x); scores: {same}; "
+            f"statuses: {', '.join(fig['statuses'])}",
+            f"1-minute load average of the machine: {fig['load'][0]:.1f} before, "
+            f"{fig['load'][1]:.1f} after (other work shares the cores)",
+        ]
+    )
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m benchmarks.bench_grading")
+    parser.add_argument("--unit", default="01_perceptron")
+    parser.add_argument("--submissions", type=int, default=50, metavar="N")
+    parser.add_argument("--workers", type=int, default=None, metavar="N")
+    parser.add_argument("--keep", type=Path, default=None, metavar="DIR", help="work here")
+    args = parser.parse_args(argv)
+    if args.submissions < 1:
+        parser.error(f"--submissions {args.submissions}: expected at least 1")
+    if args.keep is not None:
+        args.keep.mkdir(parents=True, exist_ok=False)
+        fig = run(args.unit, args.submissions, args.workers, args.keep.resolve())
+    else:
+        with tempfile.TemporaryDirectory(prefix="bench-grading-") as tmp:
+            fig = run(args.unit, args.submissions, args.workers, Path(tmp))
+    print(report(fig))
+    return 0 if not fig["differ"] and fig["graded_dlgrade"] == args.submissions else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

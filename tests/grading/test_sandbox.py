@@ -1,0 +1,201 @@
+"""The bubblewrap sandbox of student kernels (dlgrade.sandbox): each promised property, probed.
+
+One sandboxed kernel is started (module fixture) in a student's folder next to another
+student's folder and a gradebook, and a probe cell tries everything a hostile notebook would:
+read the solutions, the gradebook, the other student's work, the grader's environment; open
+sockets; write outside its folder; allocate far too much memory.  Every attempt is reported
+back as "allowed: ..." or "denied: <exception>" and judged on the host.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import socket
+import sys
+from pathlib import Path
+
+import pytest
+from dlgrade import sandbox
+from dlgrade.errors import DlgradeError
+from dlgrade.sandbox import Limits, SandboxKernelManager, bwrap_args, bwrap_path, require_bwrap
+from grading_harness import REPO
+from grading_runs import dlgrade, grading_env
+
+needs_bwrap = pytest.mark.skipif(bwrap_path() is None, reason="bubblewrap is not installed")
+
+PROBE = r"""
+import json, os, resource, socket
+def attempt(fn):
+    try:
+        return "allowed: " + repr(fn())[:200]
+    except BaseException as exc:
+        return "denied: " + type(exc).__name__
+def connect(host, port):
+    with socket.create_connection((host, port), timeout=3):
+        return "connected"
+def write(path):
+    with open(path, "w") as fh:
+        fh.write("tampered")
+    return path
+import numpy as np
+result = {
+    "solutions": attempt(lambda: os.listdir(SOLUTIONS)),
+    "grading": attempt(lambda: os.listdir(GRADING)),
+    "gradebook": attempt(lambda: open(GRADEBOOK, "rb").read(16)),
+    "other_student": attempt(lambda: open(OTHER).read()),
+    "other_folder": attempt(lambda: os.listdir(os.path.dirname(OTHER))),
+    "host_socket": attempt(lambda: connect("127.0.0.1", HOST_PORT)),
+    "internet": attempt(lambda: connect("1.1.1.1", 53)),
+    "write_outside": attempt(lambda: write(OUTSIDE)),
+    "write_usr": attempt(lambda: write(os.path.join(os.path.dirname(np.__file__), "x.py"))),
+    "write_own": attempt(lambda: write("answer.txt")),
+    "read_own": attempt(lambda: open("data.txt").read()),
+    "memory_bomb": attempt(lambda: np.ones((2**17, 2**17))),
+    "dlkit": attempt(lambda: __import__("dlkit").__name__),
+    "env_leak": sorted(k for k in os.environ if k.startswith(("DLGRADE", "SECRET"))),
+    "host_pids": len([p for p in os.listdir("/proc") if p.isdigit()]),
+    "uid": os.getuid(),
+    "rlimit_as": resource.getrlimit(resource.RLIMIT_AS)[0],
+    "rlimit_nproc": resource.getrlimit(resource.RLIMIT_NPROC)[0],
+    "threads": os.environ.get("OMP_NUM_THREADS"),
+}
+print("PROBE" + json.dumps(result))
+"""
+
+
+async def _run_probe(cwd: Path, code: str) -> dict:
+    km = SandboxKernelManager(kernel_name="python3")
+    await km.start_kernel(cwd=str(cwd))
+    kc = km.client()
+    kc.start_channels()
+    printed = []
+
+    def hook(msg):
+        if msg["msg_type"] == "stream":
+            printed.append(msg["content"]["text"])
+
+    try:
+        await kc.wait_for_ready(timeout=60)
+        await kc.execute_interactive(code, timeout=120, output_hook=hook)
+    finally:
+        kc.stop_channels()
+        await km.shutdown_kernel(now=True)
+    text = "".join(printed)
+    assert "PROBE" in text, text
+    return json.loads(text.split("PROBE", 1)[1].strip().splitlines()[0])
+
+
+@pytest.fixture(scope="module")
+def probe(tmp_path_factory) -> dict:
+    if bwrap_path() is None:
+        pytest.skip("bubblewrap is not installed")
+    root = tmp_path_factory.mktemp("sandbox")
+    mine, other = root / "submitted" / "alice" / "toy", root / "submitted" / "bob" / "toy"
+    mine.mkdir(parents=True)
+    other.mkdir(parents=True)
+    (mine / "data.txt").write_text("alice's data")
+    (other / "toy.ipynb").write_text("bob's work")
+    (root / "gradebook.db").write_bytes(b"SQLite format 3\x00")
+    server = socket.socket()
+    server.bind(("127.0.0.1", 0))
+    server.listen()
+    values = {
+        "SOLUTIONS": str(REPO / "solutions"),
+        "GRADING": str(REPO / "grading"),
+        "GRADEBOOK": str(root / "gradebook.db"),
+        "OTHER": str(other / "toy.ipynb"),
+        "OUTSIDE": str(root / "outside.txt"),
+        "HOST_PORT": server.getsockname()[1],
+    }
+    code = "\n".join(f"{k} = {v!r}" for k, v in values.items()) + PROBE
+    saved = dict(os.environ)
+    os.environ.update(DLGRADE_SANDBOX_MEMORY_MB="1536", SECRET_TOKEN="grader-only")
+    try:
+        result = asyncio.run(_run_probe(mine, code))
+    finally:
+        os.environ.clear()
+        os.environ.update(saved)
+        server.close()
+    result["_root"] = str(root)
+    return result
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    "attempt", ["solutions", "grading", "gradebook", "other_student", "other_folder"]
+)
+def test_kernel_cannot_read_what_is_not_its_own(probe, attempt):
+    assert probe[attempt].startswith("denied: FileNotFoundError"), probe[attempt]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("attempt", ["host_socket", "internet"])
+def test_kernel_has_no_network(probe, attempt):
+    assert probe[attempt].startswith("denied: "), probe[attempt]
+
+
+@pytest.mark.slow
+def test_kernel_cannot_write_outside_its_folder(probe):
+    root = Path(probe["_root"])
+    assert probe["write_outside"].startswith("denied: "), probe["write_outside"]
+    assert probe["write_usr"].startswith("denied: "), probe["write_usr"]
+    assert not (root / "outside.txt").exists()
+    # its own folder is a private copy: writes work inside, the host's folder is untouched
+    assert probe["write_own"].startswith("allowed: ") and probe["read_own"] == "allowed: " + repr(
+        "alice's data"
+    )
+    assert sorted(p.name for p in (root / "submitted" / "alice" / "toy").iterdir()) == ["data.txt"]
+
+
+@pytest.mark.slow
+def test_kernel_runs_the_course_with_limits_and_nothing_of_the_grader(probe):
+    assert probe["dlkit"] == "allowed: 'dlkit'"
+    assert probe["memory_bomb"] == "denied: MemoryError"
+    assert probe["rlimit_as"] == 1536 * 2**20
+    assert probe["threads"] == "1"
+    assert probe["env_leak"] == []
+    assert probe["host_pids"] <= 3, "the kernel must not see the host's processes"
+    if os.geteuid() == 0:
+        assert probe["uid"] >= sandbox.SANDBOX_UID_BASE
+        assert probe["rlimit_nproc"] == Limits().nproc
+
+
+def test_limits_come_from_the_environment_and_are_checked():
+    limits = Limits.from_env({"DLGRADE_SANDBOX_MEMORY_MB": "2048", "DLGRADE_SANDBOX_CPU_S": "60"})
+    assert (limits.memory_mb, limits.cpu_s, limits.nproc) == (2048, 60, Limits().nproc)
+    assert Limits.from_env(limits.to_env()) == limits
+    with pytest.raises(ValueError, match=r"DLGRADE_SANDBOX_CPU_S='-5': expected a positive"):
+        Limits.from_env({"DLGRADE_SANDBOX_CPU_S": "-5"})
+    assert "RLIMIT_NPROC" in limits.rlimits(as_root=True)
+    assert "RLIMIT_NPROC" not in limits.rlimits(as_root=False)  # per-uid: the grader's own
+
+
+def test_bwrap_command_binds_only_the_course_install(tmp_path):
+    args = bwrap_args(
+        bwrap="bwrap",
+        conn_dir=tmp_path / "c",
+        cwd=tmp_path / "work",
+        cwd_copy=tmp_path / "copy",
+        home=tmp_path / "home",
+    )
+    binds = {args[i + 2]: (args[i], args[i + 1]) for i, a in enumerate(args) if "bind" in a}
+    for flag in ["--unshare-net", "--unshare-pid", "--die-with-parent", "--new-session"]:
+        assert flag in args
+    assert "--clearenv" in args and args[-1] == "--"
+    assert str(REPO) not in binds and str(REPO / "solutions") not in binds
+    assert binds[str(REPO / "dlkit")] == ("--ro-bind", str(REPO / "dlkit"))
+    assert binds[str(tmp_path / "work")] == ("--bind", str(tmp_path / "copy"))
+    assert binds[sys.prefix][0] == "--ro-bind"
+
+
+def test_missing_bubblewrap_is_refused_not_ignored(monkeypatch, tmp_path, toy_source_dir):
+    monkeypatch.setattr(sandbox.shutil, "which", lambda name: None)
+    with pytest.raises(DlgradeError, match=r"apt-get install -y bubblewrap.*--no-sandbox"):
+        require_bwrap()
+    env = grading_env(tmp_path, toy_source_dir)
+    env["PATH"] = str(Path(sys.executable).parent)  # no /usr/bin: no bwrap
+    proc = dlgrade(["grade", "toy"], env)
+    assert proc.returncode == 2
+    assert "bubblewrap (bwrap) is not installed" in proc.stderr
