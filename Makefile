@@ -42,8 +42,9 @@ chromium:
 	    "run 'sudo apt-get install chromium' (or set DLKIT_CHROMIUM to a Chromium)," \
 	    "or skip the browser tests: make test PYTEST_ARGS='-m \"not browser\"'" >&2; exit 1; }; }
 
+# Two xdist workers on two cores: one BLAS thread each (benchmarks set their own counts).
 test: venv $(if $(findstring not browser,$(PYTEST_ARGS)),,chromium)
-	$(BIN)/python -m pytest -n 2 $(PYTEST_ARGS)
+	OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 MKL_NUM_THREADS=1 $(BIN)/python -m pytest -n 2 $(PYTEST_ARGS)
 
 test-fast: venv
 	$(BIN)/python -m pytest -n 2 -m "not slow" $(PYTEST_ARGS)

@@ -12,7 +12,17 @@ import dlkit
 def test_submodules_load_on_first_use():
     assert dlkit.data is importlib.import_module("dlkit.data")
     assert dlkit.functional.softmax is importlib.import_module("dlkit.functional").softmax
-    assert dlkit.__version__ == "0.1.0"
+
+
+def test_version_agrees_with_pyproject_and_changelog():
+    import re
+    import tomllib
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[1]
+    project = tomllib.loads((root / "pyproject.toml").read_text())["project"]["version"]
+    latest = re.search(r"^## (\S+) ", (root / "CHANGELOG.md").read_text(), re.M).group(1)
+    assert dlkit.__version__ == project == latest
 
 
 def test_unknown_attribute():
