@@ -179,7 +179,13 @@ def score_problems(
             problems.append(
                 f"{student}: {test_id} scored {auto} of {points}; expected full "
                 "points"
-                + (f" (only {sorted({exercise, *also_wrong})} were wrong)" if exercise else "")
+                + (
+                    ""
+                    if exercise is None
+                    else f" (only {exercise!r} was wrong)"
+                    if not also_wrong
+                    else f" (only {sorted({exercise, *also_wrong})} were wrong)"
+                )
             )
     if expect == "mutant":
         own_ids = spec.tests.get(exercise, [])

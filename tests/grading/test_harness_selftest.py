@@ -24,8 +24,11 @@ TOY_MUTANTS = load_mutants("toy", TOY_MUTANTS_DIR)
 BAD_MUTANTS = {
     "relu": {
         "not wrong at all": "def relu(x):\n    return np.where(x > 0, x, 0.0)",
-        # np.mean is what the (later) mse answer uses: the damage outlives the relu cell
-        "wrong, and breaks mse too": "def relu(x):\n    return x\n\n\nnp.mean = np.sum",
+        # the (later) mse answer calls float(): a global of that name outlives the relu cell
+        # (patching np.mean would not do: the grading guard puts numpy back before each test)
+        "wrong, and breaks mse too": (
+            "def relu(x):\n    return x\n\n\ndef float(value):\n    return -1.0"
+        ),
     },
 }
 ALL_MUTANTS = {ex: {**TOY_MUTANTS.get(ex, {}), **BAD_MUTANTS.get(ex, {})} for ex in TOY_MUTANTS}
