@@ -4,8 +4,9 @@
 losses that the training API (``dlkit.nn.training``) offers by name: cross-entropy with
 probability targets, binary cross-entropy from logits, mean absolute error and Huber. Each
 forward pass calls the kernel, which already returns ``(loss, dpred)``; the backward pass only
-scales that saved gradient by the incoming ``dout``. Targets never receive a gradient here,
-except in the regression losses, whose ``target`` gets ``-dpred`` as in ``mse_loss``.
+scales that saved gradient by the incoming ``dout`` (:func:`loss_op`, which ``nn_functions.py``
+uses for its two losses too). Targets never receive a gradient here, except in the regression
+losses, whose ``target`` gets ``-dpred``.
 """
 
 from __future__ import annotations
@@ -19,54 +20,34 @@ from .tensor import Tensor
 __all__ = ["binary_cross_entropy", "categorical_cross_entropy", "huber_loss", "mae_loss"]
 
 
-class CategoricalCrossEntropy(Function):
-    @staticmethod
-    def forward(ctx: Context, logits: Any, targets: Any) -> Any:
-        loss, dlogits = K.categorical_cross_entropy(logits, targets)
-        ctx.save_for_backward(dlogits)
-        return loss
+def loss_op(name: str, kernel: Any, *, target_grad: bool) -> type[Function]:
+    """An op around ``kernel(pred, target, **options) -> (loss, dpred)``.
 
-    @staticmethod
-    def backward(ctx: Context, dout: Any) -> tuple[Any, None]:
-        return ctx.saved_values[0] * dout, None
+    The backward pass scales the kernel's own gradient by ``dout``. With ``target_grad`` (the
+    regression losses, where ``loss`` depends on ``pred - target``) the target receives
+    ``-dpred``; class labels and probability targets receive none.
+    """
 
-
-class BinaryCrossEntropy(Function):
-    @staticmethod
-    def forward(ctx: Context, scores: Any, y: Any, *, from_logits: bool = True) -> Any:
-        loss, dscores = K.binary_cross_entropy(scores, y, from_logits=from_logits)
-        ctx.save_for_backward(dscores)
-        return loss
-
-    @staticmethod
-    def backward(ctx: Context, dout: Any) -> tuple[Any, None]:
-        return ctx.saved_values[0] * dout, None
-
-
-class MAELoss(Function):
-    @staticmethod
-    def forward(ctx: Context, pred: Any, target: Any) -> Any:
-        loss, dpred = K.mae_loss(pred, target)
+    def forward(ctx: Context, pred: Any, target: Any, **options: Any) -> Any:
+        loss, dpred = kernel(pred, target, **options)
         ctx.save_for_backward(dpred)
         return loss
 
-    @staticmethod
     def backward(ctx: Context, dout: Any) -> tuple[Any, Any]:
         dpred = ctx.saved_values[0] * dout
-        return dpred, -dpred
+        return dpred, (-dpred if target_grad else None)
+
+    return type(
+        name, (Function,), {"forward": staticmethod(forward), "backward": staticmethod(backward)}
+    )
 
 
-class HuberLoss(Function):
-    @staticmethod
-    def forward(ctx: Context, pred: Any, target: Any, *, delta: float = 1.0) -> Any:
-        loss, dpred = K.huber_loss(pred, target, delta=delta)
-        ctx.save_for_backward(dpred)
-        return loss
-
-    @staticmethod
-    def backward(ctx: Context, dout: Any) -> tuple[Any, Any]:
-        dpred = ctx.saved_values[0] * dout
-        return dpred, -dpred
+CategoricalCrossEntropy = loss_op(
+    "CategoricalCrossEntropy", K.categorical_cross_entropy, target_grad=False
+)
+BinaryCrossEntropy = loss_op("BinaryCrossEntropy", K.binary_cross_entropy, target_grad=False)
+MAELoss = loss_op("MAELoss", K.mae_loss, target_grad=True)
+HuberLoss = loss_op("HuberLoss", K.huber_loss, target_grad=True)
 
 
 def _data(x: Any) -> Any:

@@ -13,6 +13,7 @@ from typing import Any
 from .. import functional as K
 from ..backend import namespace
 from .function import Context, Function
+from .loss_functions import loss_op
 from .tensor import Tensor
 
 __all__ = [
@@ -106,29 +107,8 @@ class Affine(Function):
         return K.affine_backward(dout, ctx.saved_values[0], input_grad=not needs or needs[0])
 
 
-class SoftmaxCrossEntropy(Function):
-    @staticmethod
-    def forward(ctx: Context, logits: Any, y: Any) -> Any:
-        loss, dlogits = K.softmax_cross_entropy(logits, y)
-        ctx.save_for_backward(dlogits)
-        return loss
-
-    @staticmethod
-    def backward(ctx: Context, dout: Any) -> tuple[Any, None]:
-        return ctx.saved_values[0] * dout, None
-
-
-class MSELoss(Function):
-    @staticmethod
-    def forward(ctx: Context, pred: Any, target: Any) -> Any:
-        loss, dpred = K.mse_loss(pred, target)
-        ctx.save_for_backward(dpred)
-        return loss
-
-    @staticmethod
-    def backward(ctx: Context, dout: Any) -> tuple[Any, Any]:
-        dpred = ctx.saved_values[0] * dout
-        return dpred, -dpred
+SoftmaxCrossEntropy = loss_op("SoftmaxCrossEntropy", K.softmax_cross_entropy, target_grad=False)
+MSELoss = loss_op("MSELoss", K.mse_loss, target_grad=True)
 
 
 def exp(x: Tensor) -> Tensor:
