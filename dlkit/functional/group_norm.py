@@ -21,7 +21,13 @@ from typing import Any
 
 from .._validate import check_floats, check_shape
 from ..backend import namespace
-from .normalization import _per_channel, check_eps, standardize, standardize_backward
+from .normalization import (
+    _per_channel,
+    check_eps,
+    standardize,
+    standardize_backward,
+    unpack_cache,
+)
 
 __all__ = [
     "groupnorm_forward",
@@ -100,17 +106,9 @@ def groupnorm_backward(dout: Any, cache: tuple[Any, Any, Any, int]) -> tuple[Any
         ``(dx, dgamma, dbeta)``: ``dx`` of ``x``'s shape by the compact formula inside each
         group, and ``dgamma``, ``dbeta`` of shape ``(C,)`` (``None`` without an affine step).
     """
-    if not (isinstance(cache, tuple) and len(cache) == 4):
-        raise TypeError(
-            "cache must be the (xhat, gamma, inv_std, num_groups) tuple from groupnorm_forward"
-        )
-    xhat, gamma, inv_std, num_groups = cache
-    dout, xhat = check_floats(dout=dout, xhat=xhat)
-    if tuple(dout.shape) != tuple(xhat.shape):
-        raise ValueError(
-            f"dout must have the forward input's shape {tuple(xhat.shape)}; "
-            f"got shape {tuple(dout.shape)}"
-        )
+    dout, xhat, gamma, inv_std, num_groups = unpack_cache(
+        dout, cache, ("xhat", "gamma", "inv_std", "num_groups"), "groupnorm_forward"
+    )
     xp = namespace(dout)
     if gamma is None:
         dgamma = dbeta = None

@@ -92,6 +92,21 @@ def _per_channel(a: Any, ndim: int) -> Any:
 # -- batch norm -------------------------------------------------------------------------
 
 
+def unpack_cache(dout: Any, cache: Any, fields: tuple[str, ...], forward: str) -> tuple:
+    """``(dout, *cache)`` after checking that ``cache`` is the ``fields`` tuple that ``forward``
+    returned and that ``dout`` has the shape of its first field, ``xhat`` (both as floats)."""
+    if not (isinstance(cache, tuple) and len(cache) == len(fields)):
+        raise TypeError(f"cache must be the ({', '.join(fields)}) tuple from {forward}")
+    xhat, *rest = cache
+    dout, xhat = check_floats(dout=dout, xhat=xhat)
+    if tuple(dout.shape) != tuple(xhat.shape):
+        raise ValueError(
+            f"dout must have the forward input's shape {tuple(xhat.shape)}; "
+            f"got shape {tuple(dout.shape)}"
+        )
+    return (dout, xhat, *rest)
+
+
 def batchnorm_forward(
     x: Any,
     gamma: Any,
@@ -208,17 +223,9 @@ def batchnorm_backward(dout: Any, cache: tuple[Any, Any, Any, bool]) -> tuple[An
         and ``dx = dxhat * inv_std``. Always ``dgamma = sum(dout * xhat)``,
         ``dbeta = sum(dout)`` over every axis but 1.
     """
-    if not (isinstance(cache, tuple) and len(cache) == 4):
-        raise TypeError(
-            "cache must be the (xhat, gamma, inv_std, training) tuple from batchnorm_forward"
-        )
-    xhat, gamma, inv_std, training = cache
-    dout, xhat = check_floats(dout=dout, xhat=xhat)
-    if tuple(dout.shape) != tuple(xhat.shape):
-        raise ValueError(
-            f"dout must have the forward input's shape {tuple(xhat.shape)}; "
-            f"got shape {tuple(dout.shape)}"
-        )
+    dout, xhat, gamma, inv_std, training = unpack_cache(
+        dout, cache, ("xhat", "gamma", "inv_std", "training"), "batchnorm_forward"
+    )
     xp = namespace(dout)
     axes = _bn_axes(dout)
     dgamma = xp.sum(dout * xhat, axis=axes)  # (C,)
@@ -279,15 +286,9 @@ def layernorm_backward(dout: Any, cache: tuple[Any, Any, Any]) -> tuple[Any, Any
         means over the normalized axes; ``dgamma = sum(dout * xhat)`` and
         ``dbeta = sum(dout)`` over the leading axes, of ``gamma``'s shape.
     """
-    if not (isinstance(cache, tuple) and len(cache) == 3):
-        raise TypeError("cache must be the (xhat, gamma, inv_std) tuple from layernorm_forward")
-    xhat, gamma, inv_std = cache
-    dout, xhat = check_floats(dout=dout, xhat=xhat)
-    if tuple(dout.shape) != tuple(xhat.shape):
-        raise ValueError(
-            f"dout must have the forward input's shape {tuple(xhat.shape)}; "
-            f"got shape {tuple(dout.shape)}"
-        )
+    dout, xhat, gamma, inv_std = unpack_cache(
+        dout, cache, ("xhat", "gamma", "inv_std"), "layernorm_forward"
+    )
     xp = namespace(dout)
     k = gamma.ndim
     lead = tuple(range(dout.ndim - k))
