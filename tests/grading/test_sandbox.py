@@ -14,6 +14,7 @@ import json
 import os
 import socket
 import sys
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -113,7 +114,10 @@ def probe(tmp_path_factory) -> dict:
     saved = dict(os.environ)
     os.environ.update(DLGRADE_SANDBOX_MEMORY_MB="1536", SECRET_TOKEN="grader-only")
     try:
-        result = asyncio.run(_run_probe(mine, code))
+        # in a thread of its own: a browser test earlier in this worker may leave an event
+        # loop running in the main thread, where asyncio.run() refuses to start another
+        with ThreadPoolExecutor(max_workers=1) as pool:
+            result = pool.submit(asyncio.run, _run_probe(mine, code)).result()
     finally:
         os.environ.clear()
         os.environ.update(saved)
