@@ -24,8 +24,6 @@ import json
 import os
 import shutil
 import sqlite3
-import subprocess
-import sys
 import time
 import warnings
 from concurrent.futures import ThreadPoolExecutor
@@ -50,6 +48,7 @@ from dlgrade.status import (
     from_notebooks,
     save,
 )
+from dlgrade.workers import run_nbgrader as run_nbgrader_forked
 
 _IGNORE = shutil.ignore_patterns(".ipynb_checkpoints", "__pycache__", ".DS_Store")
 
@@ -171,7 +170,8 @@ def _template_gradebook(layout: Layout, unit: str, scratch: Path) -> Path:
 
 def _autograde(layout: Layout, unit: str, batch: list[Job], state: Path, template, env) -> str:
     """Run ONE ``nbgrader autograde`` for the students of ``batch`` in the private ``state``
-    folder (its own copy of the gradebook); return nbgrader's log."""
+    folder (its own copy of the gradebook), forked from the already-warm nbgrader of
+    :mod:`dlgrade.workers`; return nbgrader's log."""
     for job in batch:
         (state / "submitted" / job.student).mkdir(parents=True)
         (state / "submitted" / job.student / unit).symlink_to(job.folder, target_is_directory=True)
@@ -181,15 +181,9 @@ def _autograde(layout: Layout, unit: str, batch: list[Job], state: Path, templat
     args = ["autograde", unit, "--force"]
     if len(batch) == 1:
         args.append(f"--student={batch[0].student}")
-    proc = subprocess.run(
-        [sys.executable, "-m", "nbgrader", *args],
-        cwd=layout.config_dir,
-        env={**nbgrader_env(private), **env},
-        text=True,
-        capture_output=True,
-        check=False,
-    )
-    return proc.stdout + proc.stderr
+    log = state / "nbgrader.log"
+    run_nbgrader_forked(args, {**nbgrader_env(private), **env}, layout.config_dir, log)
+    return log.read_text(errors="replace")
 
 
 def _failure(student: str, log: str, notes: list[str]) -> Record:
