@@ -89,6 +89,13 @@ def build_parser() -> argparse.ArgumentParser:
         help="run student code WITHOUT the bubblewrap sandbox (development only)",
     )
     p.add_argument(
+        "--figures",
+        action="store_true",
+        help="draw the notebooks' figures into the autograded notebooks and feedback "
+        "(default: not drawn -- no score depends on them, and drawing is about a third "
+        "of the grading time)",
+    )
+    p.add_argument(
         "--memory-mb", type=int, metavar="MB", help="address-space limit per kernel (4096)"
     )
     p.add_argument("--cpu-seconds", type=int, metavar="S", help="CPU time per notebook (1800)")
@@ -139,6 +146,7 @@ def run(args: argparse.Namespace, layout: Layout) -> int:
             not args.no_sandbox,
             args.memory_mb,
             args.cpu_seconds,
+            args.figures,
         )
     if args.command == "feedback":
         return commands.feedback(layout, args.unit, args.student)

@@ -160,6 +160,7 @@ def grade(
     sandbox: bool,
     memory_mb: int | None = None,
     cpu_seconds: int | None = None,
+    figures: bool = False,
 ) -> int:
     """Grade every submission of ``unit`` (sandboxed, parallel) and record each status."""
     from dataclasses import replace
@@ -175,7 +176,9 @@ def grade(
                 option = {"memory_mb": "--memory-mb", "cpu_s": "--cpu-seconds"}[name]
                 raise DlgradeError(f"{option} {value}: expected a positive whole number")
             limits = replace(limits, **{name: value})
-    records = grade_class(layout, unit, students, workers, sandbox, limits, say=_say)
+    records = grade_class(
+        layout, unit, students, workers, sandbox, limits, figures=figures, say=_say
+    )
     return exit_status(records)
 
 

@@ -37,7 +37,7 @@ from dlgrade.errors import DlgradeError
 from dlgrade.nbgrader_run import nbgrader_env, run_nbgrader
 from dlgrade.paths import COURSE_ID, Layout
 from dlgrade.results import in_gradebook, scores, submitted_students
-from dlgrade.sandbox import ENV_SANDBOX, Limits, require_bwrap
+from dlgrade.sandbox import ENV_FIGURES, ENV_SANDBOX, Limits, require_bwrap
 from dlgrade.status import (
     CRASHED,
     GRADED,
@@ -238,9 +238,13 @@ def grade(
     workers: int | None = None,
     sandbox: bool = True,
     limits: Limits | None = None,
+    figures: bool = False,
     say=print,
 ) -> dict[str, Record]:
-    """Grade ``unit`` for the whole class (or ``students``); return every student's record."""
+    """Grade ``unit`` for the whole class (or ``students``); return every student's record.
+
+    ``figures=False`` (the default): sandboxed kernels do not draw matplotlib figures (see
+    :mod:`dlgrade.sandbox`); scores, messages and text outputs are the same either way."""
     unit = layout.require_unit(unit)
     if sandbox:
         require_bwrap()
@@ -273,14 +277,18 @@ def grade(
                 f"UNIT {unit!r} is being graded by another 'dlgrade grade' right now "
                 f"(lock {lock.name}); wait for it to finish"
             ) from None
-        return _grade(layout, unit, everyone, workers, sandbox, limits or Limits(), scratch, say)
+        return _grade(
+            layout, unit, everyone, workers, sandbox, limits or Limits(), figures, scratch, say
+        )
     finally:
         lock.close()
         if not os.environ.get("DLGRADE_KEEP_SCRATCH"):
             shutil.rmtree(scratch, ignore_errors=True)
 
 
-def _grade(layout, unit, everyone, workers, sandbox, limits, scratch, say) -> dict[str, Record]:
+def _grade(
+    layout, unit, everyone, workers, sandbox, limits, figures, scratch, say
+) -> dict[str, Record]:
     start = time.monotonic()
     records: dict[str, Record] = {}
     jobs = []
@@ -291,8 +299,11 @@ def _grade(layout, unit, everyone, workers, sandbox, limits, scratch, say) -> di
         else:
             jobs.append(outcome)
     template = _template_gradebook(layout, unit, scratch)
-    env = {ENV_SANDBOX: "1" if sandbox else "0", **limits.to_env()}
+    env = {ENV_SANDBOX: "1" if sandbox else "0", ENV_FIGURES: "1" if figures else "0"}
+    env.update(limits.to_env())
     mode = "sandboxed" if sandbox else "NOT sandboxed (--no-sandbox)"
+    if sandbox and not figures:
+        mode += ", figures not drawn (--figures draws them)"
     say(f"grading {len(jobs)} submission(s) of {unit} with {workers} worker(s), {mode}")
     groups = batches(jobs, workers)
     logs = _run_batches(layout, unit, groups, scratch, template, env, workers)

@@ -25,6 +25,13 @@ Settings come from environment variables (read when a kernel starts), so that th
     DLGRADE_SANDBOX_CPU_S       CPU seconds for the whole notebook      (default 1800)
     DLGRADE_SANDBOX_NPROC       processes/threads of the kernel's uid   (default 256)
     DLGRADE_SANDBOX_FSIZE_MB    largest file the kernel may write       (default 512)
+    DLGRADE_SANDBOX_FIGURES     "0": figures are not drawn (``dlgrade grade --no-figures``)
+
+Figures: drawing a notebook's matplotlib figures is about a third of a kernel's time in the
+early units, and no test reads a figure.  With ``DLGRADE_SANDBOX_FIGURES=0`` the kernel uses
+matplotlib's non-drawing ``agg`` backend and closes every figure after each cell (an IPython
+startup file in the private home), so the autograded notebook has no images -- only the
+scores, the tests' messages and the text outputs.  Widgets still draw when they are built.
 """
 
 from __future__ import annotations
@@ -52,6 +59,37 @@ _LIMIT_ENV = {
 # dedicated, unprivileged identity per grading process, so that RLIMIT_NPROC (counted per uid)
 # limits one student's kernel and not the parallel workers' kernels together.
 SANDBOX_UID_BASE = 200_000
+
+ENV_FIGURES = "DLGRADE_SANDBOX_FIGURES"
+_NO_FIGURES_STARTUP = """\
+# Written by dlgrade (DLGRADE_SANDBOX_FIGURES=0): figures are not drawn while grading.
+import warnings as _dlgrade_warnings
+
+_dlgrade_warnings.filterwarnings(
+    "ignore", message=".*non-interactive.*cannot be shown", category=UserWarning
+)
+
+
+def _dlgrade_close_figures(*_):
+    import sys
+
+    pyplot = sys.modules.get("matplotlib.pyplot")
+    if pyplot is not None:
+        pyplot.close("all")
+
+
+get_ipython().events.register("post_run_cell", _dlgrade_close_figures)
+del _dlgrade_warnings
+"""
+
+
+def figures_from_env(environ=None) -> bool:
+    """Whether sandboxed kernels draw figures (``DLGRADE_SANDBOX_FIGURES``, default yes)."""
+    raw = (os.environ if environ is None else environ).get(ENV_FIGURES, "").strip() or "1"
+    if raw not in ("0", "1"):
+        raise ValueError(f"{ENV_FIGURES}={raw!r}: expected 0 or 1")
+    return raw == "1"
+
 
 # Runs inside the sandbox before the kernel: set the limits, drop root, exec the kernel.
 _LAUNCHER = """\
@@ -163,6 +201,7 @@ def bwrap_args(
     cwd: Path | None,
     cwd_copy: Path | None,
     home: Path,
+    figures: bool = True,
 ) -> list[str]:
     """The ``bwrap ...`` prefix of a sandboxed kernel command (ending with ``--``)."""
     args = [
@@ -216,6 +255,8 @@ def bwrap_args(
         "NUMEXPR_NUM_THREADS": "1",
         "TORCH_NUM_THREADS": "1",
     }
+    if not figures:
+        env["MPLBACKEND"] = "agg"
     for key, value in env.items():
         args += ["--setenv", key, value]
     return [*args, "--"]
@@ -242,6 +283,11 @@ class SandboxKernelManager(AsyncKernelManager):
         fontlist = _matplotlib_fontlist()
         if fontlist is not None:
             shutil.copy(fontlist, home / ".config" / "matplotlib" / fontlist.name)
+        self._figures = figures_from_env()
+        if not self._figures:
+            startup = home / ".ipython" / "profile_default" / "startup"
+            startup.mkdir(parents=True)
+            (startup / "00-dlgrade-no-figures.py").write_text(_NO_FIGURES_STARTUP)
         cwd = kw.get("cwd")
         self._sandbox_cwd = Path(cwd).resolve() if cwd else None
         if self._sandbox_cwd is not None:
@@ -267,10 +313,11 @@ class SandboxKernelManager(AsyncKernelManager):
             cwd=self._sandbox_cwd,
             cwd_copy=work,
             home=self._sandbox_dir / "home",
+            figures=self._figures,
         )
         spec = json.dumps({"limits": self._limits.rlimits(self._as_root), "uid": self._uid})
         python = cmd[0] if Path(cmd[0]).is_absolute() else sys.executable
-        return [*prefix, python, "-c", _LAUNCHER, spec, python, *cmd[1:]]
+        return [*prefix, python, "-I", "-S", "-c", _LAUNCHER, spec, python, *cmd[1:]]
 
     async def _async_cleanup_resources(self, restart: bool = False) -> None:
         await super()._async_cleanup_resources(restart=restart)
