@@ -13,10 +13,12 @@ from scratch, its own working directory, its own environment (replaced whole: ex
 ``python -m nbgrader`` would have been given) and its own log file; the student's kernel is
 started by that child, in the sandbox, as before.
 
-Protocol: one JSON request per line on the server's stdin (``id``, ``args``, ``env``, ``cwd``,
-``log``); one JSON line ``{"id": ..., "code": ...}`` on its stdout when that child has exited
-(``code`` as :attr:`subprocess.Popen.returncode`: negative for a signal).  If the server cannot
-be used, the batch runs as a plain ``python -m nbgrader`` subprocess.
+Protocol: one JSON request per line on the server's stdin (``id``, ``module``, ``args``,
+``env``, ``cwd``, ``log``); the child runs ``python -m module args`` in-process (``runpy``);
+one JSON line ``{"id": ..., "code": ...}`` comes back on the server's stdout when that child
+has exited (``code`` as :attr:`subprocess.Popen.returncode`: negative for a signal).  Children
+are killed if the server dies (``PR_SET_PDEATHSIG``), so a request the server did not answer
+can safely run again, as a plain ``python -m`` subprocess.
 """
 
 from __future__ import annotations
@@ -65,8 +67,10 @@ class ForkServer:
                 slot[0].set()
             self._waiting.clear()
 
-    def run(self, args: list[str], env: dict[str, str], cwd: Path, log: Path) -> int | None:
-        """Run ``nbgrader args``; its exit code, or ``None`` if the server failed."""
+    def run(
+        self, module: str, args: list[str], env: dict[str, str], cwd: Path, log: Path
+    ) -> int | None:
+        """Run ``python -m module args``; its exit code, or ``None`` if the server failed."""
         slot = [threading.Event(), None]
         with self._lock:
             if self._proc is None:
@@ -74,7 +78,8 @@ class ForkServer:
             self._next += 1
             ident = self._next
             self._waiting[ident] = slot
-            request = {"id": ident, "args": args, "env": env, "cwd": str(cwd), "log": str(log)}
+            request = {"id": ident, "module": module, "args": args, "env": env}
+            request.update(cwd=str(cwd), log=str(log))
             try:
                 self._proc.stdin.write(json.dumps(request) + "\n")
             except OSError:
@@ -87,17 +92,23 @@ class ForkServer:
 _SERVER = ForkServer()
 
 
-def run_nbgrader(args: list[str], env: dict[str, str], cwd: Path, log: Path) -> int:
-    """Run ``nbgrader args`` in ``cwd`` with exactly the environment ``env``; its stdout and
-    stderr go to the file ``log``.  Returns its exit status (negative: killed by that signal)."""
-    if hasattr(os, "fork"):
-        code = _SERVER.run(list(args), dict(env), cwd, log)
+def run_module(module: str, args: list[str], env: dict[str, str], cwd: Path, log: Path) -> int:
+    """Run ``python -m module args`` in ``cwd`` with exactly the environment ``env``, forked
+    from the warm server; its stdout and stderr go to the file ``log``.  Returns its exit
+    status (negative: killed by that signal)."""
+    if hasattr(os, "fork") and sys.platform.startswith("linux"):
+        code = _SERVER.run(module, list(args), dict(env), cwd, log)
         if code is not None:
             return code
     with log.open("w") as out:
-        cmd = [sys.executable, "-m", "nbgrader", *args]
+        cmd = [sys.executable, "-m", module, *args]
         done = subprocess.run(cmd, cwd=cwd, env=env, stdout=out, stderr=out, check=False)
     return done.returncode
+
+
+def run_nbgrader(args: list[str], env: dict[str, str], cwd: Path, log: Path) -> int:
+    """``nbgrader args`` through :func:`run_module`."""
+    return run_module("nbgrader", args, env, cwd, log)
 
 
 # --- the server (python -m dlgrade.workers) ------------------------------------------------------
@@ -133,11 +144,12 @@ def _serve() -> None:
             while b"\n" in pending:
                 line, pending = pending.split(b"\n", 1)
                 request = json.loads(line)
+                server = os.getpid()
                 pid = os.fork()
                 if pid == 0:
                     os.close(wake_r)
                     os.close(wake_w)
-                    _child(request)
+                    _child(request, server)
                 children[pid] = request["id"]
         while children:
             try:
@@ -153,12 +165,26 @@ def _serve() -> None:
                 stdout.flush()
 
 
-def _child(request: dict) -> None:
-    """In the forked child: become ``python -m nbgrader args`` and exit with its status."""
+def _die_with_parent(server: int) -> None:
+    """Linux: the kernel kills this process with SIGKILL when the server exits."""
+    import ctypes
+    import signal
+
+    libc = ctypes.CDLL(None, use_errno=True)
+    if libc.prctl(1, signal.SIGKILL) != 0:  # PR_SET_PDEATHSIG
+        raise OSError(ctypes.get_errno(), "prctl(PR_SET_PDEATHSIG) failed")
+    if os.getppid() != server:  # the server died before the call
+        os._exit(1)
+
+
+def _child(request: dict, server: int) -> None:
+    """In the forked child: become ``python -m module args`` and exit with its status."""
+    import runpy
     import signal
 
     code = 1
     try:
+        _die_with_parent(server)
         signal.set_wakeup_fd(-1)
         signal.signal(signal.SIGCHLD, signal.SIG_DFL)
         null = os.open(os.devnull, os.O_RDONLY)
@@ -171,13 +197,15 @@ def _child(request: dict) -> None:
         os.chdir(request["cwd"])
         os.environ.clear()
         os.environ.update(request["env"])
-        sys.argv = ["nbgrader", *request["args"]]
-        from nbgrader.apps.nbgraderapp import main
-
-        main()
+        sys.argv = [request["module"], *request["args"]]
+        runpy.run_module(request["module"], run_name="__main__", alter_sys=True)
         code = 0
-    except SystemExit as exc:
-        code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
+    except SystemExit as exc:  # as the interpreter would: an int is the status, else print it
+        if exc.code is None or isinstance(exc.code, int):
+            code = exc.code or 0
+        else:
+            print(exc.code, file=sys.stderr)
+            code = 1
     except BaseException:  # reported in the log; the batch's students are then retried alone
         import traceback
 

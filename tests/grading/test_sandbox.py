@@ -20,7 +20,14 @@ from pathlib import Path
 import pytest
 from dlgrade import sandbox
 from dlgrade.errors import DlgradeError
-from dlgrade.sandbox import Limits, SandboxKernelManager, bwrap_args, bwrap_path, require_bwrap
+from dlgrade.sandbox import (
+    Limits,
+    SandboxKernelManager,
+    bwrap_args,
+    bwrap_path,
+    figures_from_env,
+    require_bwrap,
+)
 from grading_harness import REPO
 from grading_runs import dlgrade, grading_env
 
@@ -192,6 +199,22 @@ def test_bwrap_command_binds_only_the_course_install(tmp_path):
     assert binds[str(REPO / "dlkit")] == ("--ro-bind", str(REPO / "dlkit"))
     assert binds[str(tmp_path / "work")] == ("--bind", str(tmp_path / "copy"))
     assert binds[sys.prefix][0] == "--ro-bind"
+
+
+def test_figures_setting_reaches_the_kernel_environment(tmp_path):
+    def env_of(figures):
+        args = bwrap_args(
+            bwrap="bwrap", conn_dir=tmp_path, cwd=None, cwd_copy=None, home=tmp_path,
+            figures=figures,
+        )  # fmt: skip
+        return {args[i + 1]: args[i + 2] for i, a in enumerate(args) if a == "--setenv"}
+
+    assert env_of(False)["MPLBACKEND"] == "agg"
+    assert "MPLBACKEND" not in env_of(True)
+    assert figures_from_env({}) is True  # drawing is the kernel manager's default
+    assert figures_from_env({"DLGRADE_SANDBOX_FIGURES": "0"}) is False
+    with pytest.raises(ValueError, match=r"DLGRADE_SANDBOX_FIGURES='no': expected 0 or 1"):
+        figures_from_env({"DLGRADE_SANDBOX_FIGURES": "no"})
 
 
 def test_missing_bubblewrap_is_refused_not_ignored(monkeypatch, tmp_path, toy_source_dir):
