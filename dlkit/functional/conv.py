@@ -16,7 +16,9 @@ the output as ``(N, F, OH, OW)`` with no transpose.
 
 Speed: the columns are gathered and multiplied a few images at a time, so that they stay
 in the CPU's cache (``_im2col.py`` explains the blocks and a memory layout that makes
-gathering cheap); the backward pass gathers them again rather than storing them.
+gathering cheap); the backward pass gathers them again rather than storing them. With
+stride 1 and "same" width (``OW = W``, most CNN layers) it gathers only ``dout``'s columns,
+which give both ``dx`` and ``dw`` (``_from_dout_columns``).
 
 Shapes: ``x (N, C, H, W)``, ``w (F, C, KH, KW)``, ``b (F,)`` or ``None``,
 ``out (N, F, OH, OW)`` with ``OH = (H + 2 ph - dh (KH - 1) - 1) // sh + 1`` (likewise OW).
@@ -143,6 +145,9 @@ def conv2d_backward(
     if tuple(dout.shape) != (n, f, oh, ow):
         check_shape(dout, "dout", (n, f, oh, ow), names=("N", "F", "OH", "OW"))
     db = dout.sum(axis=(0, 2, 3)) if has_bias else None  # (F,)
+    if input_grad and _transposed_is_cheaper(g, f) and g.out_hw[1] == wd:
+        dx, dw = _from_dout_columns(dout, x, w, g)
+        return dx, dw, db
     ckk = c * kh * kw
     step = block_size(x, ckk * g.columns * x.dtype.itemsize)
     blocks = PaddedBlocks(x, g, step)
@@ -197,6 +202,40 @@ def _transposed(dout: Any, w: Any, g: ConvGeometry) -> Any:
     xp = namespace(w)
     w_t = xp.permute_dims(xp.flip(w, axis=(2, 3)), (1, 0, 2, 3))  # (C, F, KH, KW)
     return _correlate(dout, contiguous(w_t), _transposed_geometry(g, int(w.shape[0])))
+
+
+def _from_dout_columns(dout: Any, x: Any, w: Any, g: ConvGeometry) -> tuple[Any, Any]:
+    """``(dx, dw)`` from ONE gathering of ``dout``'s columns (stride 1, ``OW = W``).
+
+    The transposed convolution of :func:`_transposed` gathers ``dout``'s columns
+    ``cols[(f, i', j'), (u, v)] = dout[f, u + i' dh - pad_t, v + j' dw - pad_t]`` (zero
+    outside), one per pixel ``(u, v)`` of ``x``. With ``i = KH-1-i'`` that is ``dout[f,
+    u - i dh + ph, v - j dw + pw]``: exactly the output that pixel met through tap ``(i, j)``.
+    So the same columns also give the filter gradient, ``dw[f, c, i, j] = sum_n sum_(u,v)
+    cols_n[(f, i', j'), (u, v)] x_n[c, (u, v)]``, and the backward pass gathers once instead
+    of twice (``x``'s columns again for ``dw``, ``dout``'s for ``dx``), using each block of
+    columns for both products while it is in the cache. ``OW = W`` ("same" padding) makes
+    the columns line up with ``x``'s pixels one to one.
+    """
+    xp = namespace(w)
+    n, c, h, wd = g.x_shape
+    f, _, kh, kw = (int(s) for s in w.shape)
+    g_t = _transposed_geometry(g, f)
+    fkk, p = f * kh * kw, h * wd
+    w_t = contiguous(xp.permute_dims(xp.flip(w, axis=(2, 3)), (1, 0, 2, 3)))  # (C, F, KH, KW)
+    w_t2 = w_t.reshape(c, fkk)
+    step = block_size(dout, fkk * g_t.columns * dout.dtype.itemsize)
+    blocks = PaddedBlocks(dout, g_t, step)
+    dx = empty((n, c, h, wd), x)
+    dx_flat, x_flat = dx.reshape(n, c, p), x.reshape(n, c, p)
+    acc = zeros((fkk, c), w)  # acc[(f, i', j'), c] = dw[f, c, KH-1-i', KW-1-j']
+    for start in range(0, n, step):
+        stop = start + step
+        cols = blocks.columns(dout[start:stop])  # (B, F*KH*KW, H*W)
+        matmul(w_t2, cols, out=dx_flat[start:stop])  # (B, C, H*W): dx, the transposed conv
+        acc += (cols @ x_flat[start:stop].swapaxes(1, 2)).sum(axis=0)  # (F*KH*KW, C)
+    dw = xp.flip(xp.permute_dims(acc.reshape(f, kh, kw, c), (0, 3, 1, 2)), axis=(2, 3))
+    return dx, contiguous(dw)
 
 
 def conv2d_naive(x: Any, w: Any, b: Any, stride: Any = 1, pad: Any = 0, dilation: Any = 1) -> Any:

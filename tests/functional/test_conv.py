@@ -320,3 +320,29 @@ def test_dx_by_col2im_and_by_transposed_convolution_agree(ratio, geometry, rng, 
     x = inputs["x"]
     numeric_free = float(np.vdot(out - inputs["b"][:, None, None], dout))  # linear in x
     assert np.isclose(np.vdot(x, dx), numeric_free, rtol=1e-10)
+
+
+SAME_WIDTH = [GEOMETRIES[1], GEOMETRIES[5], (3, 4, 6, 7, 6, 5, 3, 1, (2, 1), 1)]
+
+
+@pytest.mark.parametrize("geometry", SAME_WIDTH)
+def test_one_gather_backward_equals_the_two_gather_backward(geometry, rng, monkeypatch):
+    """With stride 1 and OW = W, dx and dw both come from dout's columns
+    (conv._from_dout_columns); the general path (x's columns for dw, col2im for dx) must
+    give the same numbers."""
+    import dlkit.functional.conv as conv
+
+    inputs = conv_inputs(rng, geometry)
+    out, cache = F.conv2d_forward(**inputs, **options(geometry))
+    assert out.shape[3] == inputs["x"].shape[3]  # OW = W: the one-gather path applies
+    dout = rng.standard_normal(out.shape)
+    calls = []
+    real = conv._from_dout_columns
+    monkeypatch.setattr(conv, "_from_dout_columns", lambda *a: calls.append(1) or real(*a))
+    one = F.conv2d_backward(dout, cache)
+    assert calls, "the one-gather path was not taken"
+    monkeypatch.setattr(conv, "TRANSPOSED_MAX_RATIO", 0.0)  # forces the general path
+    two = F.conv2d_backward(dout, cache)
+    assert len(calls) == 1
+    for a, b in zip(one, two, strict=True):
+        np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-12)
