@@ -141,8 +141,23 @@ def machine() -> str:
     cpu = platform.processor() or platform.machine()
     return (
         f"{platform.system()} {cpu}, {os.cpu_count()} cores, Python "
-        f"{platform.python_version()}, NumPy {np.__version__}, {torch_v}"
+        f"{platform.python_version()}, NumPy {np.__version__} ({blas()}), {torch_v}"
     )
+
+
+def blas() -> str:
+    """Which BLAS NumPy runs and with which kernels (``OPENBLAS_CORETYPE`` forces them)."""
+    try:
+        from threadpoolctl import threadpool_info
+
+        info = [i for i in threadpool_info() if i.get("user_api") == "blas"]
+    except ImportError:
+        info = []
+    if not info:
+        return "BLAS unknown"
+    forced = os.environ.get("OPENBLAS_CORETYPE")
+    how = f", OPENBLAS_CORETYPE={forced}" if forced else ""
+    return f"{info[0].get('internal_api')} {info[0].get('architecture')} kernels{how}"
 
 
 def table(results: list[Result], contender: str) -> str:
