@@ -23,7 +23,17 @@ import numpy as np
 
 from .._validate import check_float, check_floats, check_shape
 from ..backend import arange_like, is_torch, namespace
-from ._windows import check_images, cropped, output_size, padded, pair, scatter_add, windows, zeros
+from ._windows import (
+    check_images,
+    cropped,
+    empty,
+    output_size,
+    padded,
+    pair,
+    scatter_add,
+    windows,
+    zeros,
+)
 
 __all__ = ["maxpool2d_forward", "maxpool2d_backward", "avgpool2d_forward", "avgpool2d_backward"]
 
@@ -73,18 +83,10 @@ def maxpool2d_forward(x: Any, size: Any = 2, stride: Any = None) -> tuple[Any, t
     g = _geometry(x, size, stride, 0)
     n, c, h, w = g.x_shape
     (kh, kw), (sh, sw), (oh, ow) = g.kernel, g.stride, g.out_hw
-    xp = namespace(x)
-    if (kh, kw) == (2, 2) and (sh, sw) == (2, 2) and isinstance(x, np.ndarray):
-        out, masks = _max2x2_forward_blocked(x, g)
+    if (kh, kw) == (2, 2) and (sh, sw) == (2, 2):  # the common case: see _max2x2_forward
+        out, masks = _max2x2_forward(x, g)
         return out, (masks, g)
-    if (kh, kw) == (2, 2) and (sh, sw) == (2, 2):  # the common case, in two halvings
-        a = x[:, :, : 2 * oh, : 2 * ow]  # (rows and columns no window reaches dropped)
-        left, right = a[:, :, :, 0::2], a[:, :, :, 1::2]  # (N, C, 2 OH, OW)
-        right_won = right > left  # strictly: on a tie the left pixel, first in its row, wins
-        pairs = xp.maximum(left, right)  # the maximum of each horizontal pair
-        top, bottom = pairs[:, :, 0::2], pairs[:, :, 1::2]  # (N, C, OH, OW)
-        bottom_won = bottom > top  # on a tie the top row, first in row-major order, wins
-        return xp.maximum(top, bottom), ((right_won, bottom_won), g)
+    xp = namespace(x)
     view = windows(padded(x, (0, 0)), g.kernel, g.out_hw, g.stride, (1, 1))  # (N,C,KH,KW,OH,OW)
     flat = view.reshape(n, c, kh * kw, oh, ow)  # one copy
     idx = xp.argmax(flat, axis=2)  # (N, C, OH, OW); argmax returns the first maximum
@@ -121,20 +123,8 @@ def maxpool2d_backward(dout: Any, cache: tuple[Any, ...]) -> Any:
     dout = check_float(dout, "dout")
     if tuple(dout.shape) != (n, c, oh, ow):
         check_shape(dout, "dout", (n, c, oh, ow), names=("N", "C", "OH", "OW"))
-    xp = namespace(dout)
-    if (kh, kw) == (2, 2) and (sh, sw) == (2, 2) and isinstance(dout, np.ndarray):
-        return _max2x2_backward_blocked(dout, idx, g)
-    if (kh, kw) == (2, 2) and (sh, sw) == (2, 2):  # undo the two halvings
-        right_won, bottom_won = idx
-        bottom = dout * bottom_won  # (N, C, OH, OW): a mask product, exact for finite dout
-        rows = xp.stack([dout - bottom, bottom], axis=3).reshape(n, c, 2 * oh, ow)
-        right = rows * right_won  # (N, C, 2 OH, OW)
-        dx = xp.stack([rows - right, right], axis=4).reshape(n, c, 2 * oh, 2 * ow)
-        if (2 * oh, 2 * ow) == (h, w):
-            return dx
-        full = zeros((n, c, h, w), dout)  # odd sizes: the last row or column won nothing
-        full[:, :, : 2 * oh, : 2 * ow] = dx
-        return full
+    if (kh, kw) == (2, 2) and (sh, sw) == (2, 2):
+        return _max2x2_backward(dout, idx, g)
     taps = arange_like(kh * kw, dout)[:, None, None]  # (KH*KW, 1, 1)
     dwin = (idx[:, :, None] == taps) * dout[:, :, None]  # (N, C, KH*KW, OH, OW)
     dx = zeros((n, c, h, w), dout)
@@ -142,63 +132,85 @@ def maxpool2d_backward(dout: Any, cache: tuple[Any, ...]) -> Any:
     return dx
 
 
-# 2x2 windows, stride 2, on NumPy arrays: the same two halvings as the generic code above, but
-# written with ``out=`` into preallocated arrays, a block of images at a time. Every pass over
-# a block (a comparison, a maximum, a mask product) then reads and writes memory that is still
-# in the CPU's cache, instead of streaming whole-batch temporaries through main memory: the
-# float64 forward + backward at (64, 32, 28, 28) went from 0.8x to under 0.5x torch's time.
-# (torch tensors, on any device, take the generic code.)
-POOL_BLOCK_BYTES = 3 << 19  # about 1.5 MiB of input images per block
+# 2x2 windows, stride 2, in two halvings: the maximum of each horizontal pair of pixels,
+# then of each pair of rows, keeping two boolean masks (which pixel of a pair won, which row)
+# for the backward pass. Every pass is written with ``out=`` into preallocated arrays, a block
+# of images at a time: on the CPU each comparison, maximum and mask product then reads and
+# writes memory still in the cache instead of streaming batch-sized temporaries through main
+# memory (float64 forward + backward at (64, 32, 28, 28): 0.8x torch's time before, under
+# 0.5x after). On a GPU the whole batch is one block.
+POOL_BLOCK_BYTES = 3 << 19  # about 1.5 MiB of input images per block on the CPU
 
 
-def _pool_block(x_shape: tuple[int, int, int, int], itemsize: int) -> int:
-    _, c, h, w = x_shape
-    return max(1, POOL_BLOCK_BYTES // max(1, c * h * w * itemsize))
+def _pool_block(like: Any, g: PoolGeometry) -> int:
+    n, c, h, w = g.x_shape
+    if is_torch(like) and like.device.type != "cpu":
+        return max(1, n)
+    return max(1, min(n, POOL_BLOCK_BYTES // max(1, c * h * w * like.dtype.itemsize)))
 
 
-def _max2x2_forward_blocked(x: np.ndarray, g: PoolGeometry) -> tuple[np.ndarray, tuple]:
-    """``out`` and the two masks (``right_won`` ``(N, C, 2 OH, OW)``, ``bottom_won``
-    ``(N, C, OH, OW)``) of 2x2 / stride-2 max pooling, block by block."""
+def _ufuncs(like: Any) -> tuple:
+    """``greater, maximum, multiply, subtract`` of ``like``'s library, all taking ``out=``."""
+    if is_torch(like):
+        import torch
+
+        return torch.gt, torch.maximum, torch.mul, torch.sub
+    return np.greater, np.maximum, np.multiply, np.subtract
+
+
+def _bools(shape: tuple[int, ...], like: Any) -> Any:
+    if is_torch(like):
+        import torch
+
+        return like.new_empty(shape, dtype=torch.bool)
+    return np.empty(shape, dtype=bool)
+
+
+def _max2x2_forward(x: Any, g: PoolGeometry) -> tuple[Any, tuple[Any, Any]]:
+    """``out`` and the masks ``right_won`` ``(N, C, 2 OH, OW)`` and ``bottom_won``
+    ``(N, C, OH, OW)`` of 2x2 / stride-2 max pooling (ties: left pixel, then top row, which
+    is the first maximum in row-major order)."""
+    greater, maximum, _, _ = _ufuncs(x)
     n, c, _, _ = g.x_shape
     oh, ow = g.out_hw
-    out = np.empty((n, c, oh, ow), x.dtype)
-    right_won = np.empty((n, c, 2 * oh, ow), bool)
-    bottom_won = np.empty((n, c, oh, ow), bool)
-    step = _pool_block(g.x_shape, x.itemsize)
-    pairs = np.empty((step, c, 2 * oh, ow), x.dtype)  # reused by every block
+    out = empty((n, c, oh, ow), x)
+    right_won, bottom_won = _bools((n, c, 2 * oh, ow), x), _bools((n, c, oh, ow), x)
+    step = _pool_block(x, g)
+    pairs = empty((step, c, 2 * oh, ow), x)  # reused by every block
     for s in range(0, n, step):
         a = x[s : s + step, :, : 2 * oh, : 2 * ow]  # rows and columns no window reaches dropped
         p = pairs[: a.shape[0]]
         left, right = a[:, :, :, 0::2], a[:, :, :, 1::2]
-        np.greater(right, left, out=right_won[s : s + step])  # a tie goes to the left pixel
-        np.maximum(left, right, out=p)  # the maximum of each horizontal pair
+        greater(right, left, out=right_won[s : s + step])  # strictly: a tie goes left
+        maximum(left, right, out=p)  # the maximum of each horizontal pair
         top, bottom = p[:, :, 0::2], p[:, :, 1::2]
-        np.greater(bottom, top, out=bottom_won[s : s + step])  # a tie goes to the top row
-        np.maximum(top, bottom, out=out[s : s + step])
+        greater(bottom, top, out=bottom_won[s : s + step])  # strictly: a tie goes to the top
+        maximum(top, bottom, out=out[s : s + step])
     return out, (right_won, bottom_won)
 
 
-def _max2x2_backward_blocked(dout: np.ndarray, masks: tuple, g: PoolGeometry) -> np.ndarray:
-    """``dx`` of :func:`_max2x2_forward_blocked`: each window's gradient sent to its winner
-    (a mask product, exact for finite ``dout``), first down the rows, then across."""
+def _max2x2_backward(dout: Any, masks: tuple[Any, Any], g: PoolGeometry) -> Any:
+    """``dx`` of :func:`_max2x2_forward`: each window's gradient sent to its winner (a mask
+    product, exact for finite ``dout``), first down the rows, then across."""
+    _, _, multiply, subtract = _ufuncs(dout)
     right_won, bottom_won = masks
     n, c, h, w = g.x_shape
     oh, ow = g.out_hw
-    exact = (2 * oh, 2 * ow) == (h, w)
-    dx = np.empty((n, c, h, w), dout.dtype) if exact else np.zeros((n, c, h, w), dout.dtype)
-    step = _pool_block(g.x_shape, dout.itemsize)
-    rows = np.empty((step, c, oh, 2, ow), dout.dtype)  # (top, bottom) row of each window
+    exact = (2 * oh, 2 * ow) == (h, w)  # else the last row or column won nothing: zeros
+    dx = empty((n, c, h, w), dout) if exact else zeros((n, c, h, w), dout)
+    step = _pool_block(dout, g)
+    rows = empty((step, c, oh, 2, ow), dout)  # (top, bottom) row of each window
     for s in range(0, n, step):
         d = dout[s : s + step]
-        b = d.shape[0]
+        b = int(d.shape[0])
         r = rows[:b]
-        np.multiply(d, bottom_won[s : s + step], out=r[:, :, :, 1])
-        np.subtract(d, r[:, :, :, 1], out=r[:, :, :, 0])
+        multiply(d, bottom_won[s : s + step], out=r[:, :, :, 1])
+        subtract(d, r[:, :, :, 1], out=r[:, :, :, 0])
         r = r.reshape(b, c, 2 * oh, ow)  # the gradient of each horizontal pair
         target = dx[s : s + step, :, : 2 * oh, : 2 * ow]
         left, right = target[..., 0::2], target[..., 1::2]
-        np.multiply(r, right_won[s : s + step], out=right)
-        np.subtract(r, right, out=left)
+        multiply(r, right_won[s : s + step], out=right)
+        subtract(r, right, out=left)
     return dx
 
 
