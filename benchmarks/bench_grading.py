@@ -69,18 +69,9 @@ def build_class(layout, unit: str, count: int) -> dict[str, str]:
 
 def read_scores(layout, unit: str, students: list[str]) -> dict[str, dict[str, float | None]]:
     """``{student: {grade_id: auto_score}}`` from ``layout``'s gradebook."""
-    from dlgrade.paths import COURSE_ID
-    from nbgrader.api import Gradebook, MissingEntry
+    from dlgrade.results import grade_scores
 
-    result = {}
-    with Gradebook(layout.db_url, COURSE_ID) as gb:
-        for student in students:
-            try:
-                sub = gb.find_submission(unit, student)
-            except MissingEntry:
-                continue
-            result[student] = {g.name: g.auto_score for nb in sub.notebooks for g in nb.grades}
-    return result
+    return grade_scores(layout, unit, students)
 
 
 def run(

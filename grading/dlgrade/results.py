@@ -61,8 +61,8 @@ def in_gradebook(layout: Layout, unit: str) -> bool:
     return True
 
 
-def scores(layout: Layout, unit: str, students: list[str]) -> dict[str, tuple[float, float, bool]]:
-    """``{student: (score, max_score, needs_manual_grade)}`` from the gradebook."""
+def _per_submission(layout: Layout, unit: str, students: list[str], read) -> dict:
+    """``{student: read(submission)}`` for each of ``students`` with a submission of ``unit``."""
     from nbgrader.api import Gradebook, MissingEntry
 
     result = {}
@@ -72,5 +72,22 @@ def scores(layout: Layout, unit: str, students: list[str]) -> dict[str, tuple[fl
                 sub = gb.find_submission(unit, student)
             except MissingEntry:
                 continue
-            result[student] = (sub.score, sub.max_score, bool(sub.needs_manual_grade))
+            result[student] = read(sub)
     return result
+
+
+def scores(layout: Layout, unit: str, students: list[str]) -> dict[str, tuple[float, float, bool]]:
+    """``{student: (score, max_score, needs_manual_grade)}`` from the gradebook."""
+    return _per_submission(
+        layout, unit, students, lambda sub: (sub.score, sub.max_score, bool(sub.needs_manual_grade))
+    )
+
+
+def grade_scores(layout: Layout, unit: str, students: list[str]) -> dict[str, dict]:
+    """``{student: {grade_id: auto_score}}`` from the gradebook: every test cell's score."""
+    return _per_submission(
+        layout,
+        unit,
+        students,
+        lambda sub: {g.name: g.auto_score for nb in sub.notebooks for g in nb.grades},
+    )
