@@ -13,6 +13,7 @@ plotting backend or torch:
 from __future__ import annotations
 
 import importlib
+import sys as _sys
 from typing import Any
 
 __version__ = "0.3.0"
@@ -33,7 +34,15 @@ _SUBMODULES = {
 _SUBMODULES |= {"augment", "ensemble", "gp", "learners", "model_selection", "tuning"}
 
 _SUBMODULES |= {"shapes"}
+_SUBMODULES |= {"references"}
 __all__ = sorted(_SUBMODULES) + ["__version__", "device_report"]
+
+
+if "ipykernel" in _sys.modules:  # a notebook: warn when an answer calls its own reference
+    from .references import arm_notebook
+
+    arm_notebook()
+    del arm_notebook
 
 
 def __getattr__(name: str) -> Any:
