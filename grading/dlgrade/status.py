@@ -30,6 +30,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from dlgrade.paths import Layout
+from dlgrade.similarity import export_notes
 
 GRADED, MISSING, INVALID = "graded", "missing", "invalid"
 CRASHED, TIMED_OUT, FLAGGED = "crashed", "timed_out", "flagged"
@@ -126,23 +127,36 @@ def submissions_in_gradebook(layout: Layout) -> set[tuple[str, str]]:
 
 
 def export_with_status(
-    layout: Layout, nbgrader_csv: Path, target: Path, submitted: set[tuple[str, str]]
+    layout: Layout,
+    nbgrader_csv: Path,
+    target: Path,
+    submitted: set[tuple[str, str]],
+    *,
+    with_similarity: bool = False,
 ) -> dict[str, int]:
     """Copy nbgrader's export ``nbgrader_csv`` to ``target`` with ``status`` and ``reason``.
 
     A row without a stored record is ``missing`` when the gradebook has no submission for it
     (not in ``submitted``) and ``graded`` otherwise (graded by ``dlgrade autograde``, which
-    does not record statuses).  Returns how many rows have each status.
+    does not record statuses).  With ``with_similarity``, a last ``similarity`` column holds
+    the findings of the unit's last ``dlgrade similarity`` run (see
+    :func:`dlgrade.similarity.export_notes`); it changes neither scores nor statuses.
+    Returns how many rows have each status.
     """
     with nbgrader_csv.open(newline="") as fh:
         reader = csv.DictReader(fh)
         rows, columns = list(reader), list(reader.fieldnames or [])
     records: dict[str, dict[str, Record]] = {}
+    similar: dict[str, dict[str, str]] = {}
     counts = dict.fromkeys(STATUSES, 0)
     for row in rows:
         unit, student = row.get("assignment", ""), row.get("student_id", "")
         if unit not in records:
             records[unit] = load(layout, unit)
+        if with_similarity:
+            if unit not in similar:
+                similar[unit] = export_notes(layout, unit)
+            row["similarity"] = similar[unit].get(student, "")
         rec = records[unit].get(student)
         if rec is not None:
             status, reason = rec.status, rec.explanation
@@ -153,7 +167,8 @@ def export_with_status(
         row["status"], row["reason"] = status, reason
         counts[status] += 1
     with target.open("w", newline="") as fh:
-        writer = csv.DictWriter(fh, fieldnames=[*columns, "status", "reason"])
+        extra = ["status", "reason"] + (["similarity"] if with_similarity else [])
+        writer = csv.DictWriter(fh, fieldnames=[*columns, *extra])
         writer.writeheader()
         writer.writerows(rows)
     return counts
