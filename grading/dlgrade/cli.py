@@ -99,10 +99,56 @@ def build_parser() -> argparse.ArgumentParser:
         "--memory-mb", type=int, metavar="MB", help="address-space limit per kernel (4096)"
     )
     p.add_argument("--cpu-seconds", type=int, metavar="S", help="CPU time per notebook (1800)")
+    p.add_argument(
+        "--disk-mb", type=int, metavar="MB", help="space of a kernel's /tmp, home and folder (256)"
+    )
+    p.add_argument(
+        "--budget-seconds",
+        type=int,
+        metavar="S",
+        help="wall-clock seconds per submission (default: 10 x the unit's solution run time "
+        "in grading/budgets.json, at least 120)",
+    )
+    p.add_argument(
+        "--max-notebook-mb", type=int, metavar="MB", help="largest submitted notebook (20)"
+    )
+    p.add_argument(
+        "--max-cells",
+        type=int,
+        metavar="N",
+        help="most cells per notebook (default: 4 x the released notebook's, at least 200)",
+    )
+    p.add_argument(
+        "--max-submission-mb", type=int, metavar="MB", help="largest submission folder (50)"
+    )
+    p.add_argument(
+        "--max-autograded-mb",
+        type=int,
+        metavar="MB",
+        help="largest autograded notebook; larger ones have their outputs cut (50)",
+    )
 
     p = sub.add_parser("feedback", help="write HTML feedback for a graded unit")
     p.add_argument("unit", metavar="UNIT")
     p.add_argument("--student", metavar="ID", help="only this student's feedback")
+
+    p = sub.add_parser(
+        "similarity",
+        help="compare the answers of a unit's submissions with each other and with dlkit "
+        "(copydetect); writes similarity/UNIT.html and .csv",
+    )
+    p.add_argument("unit", metavar="UNIT")
+    p.add_argument(
+        "--threshold",
+        metavar="FRACTION",
+        help="flag a pair when this share of one student's code, in (0, 1], is found in the "
+        "other's or in dlkit's (default: 0.6)",
+    )
+    p.add_argument(
+        "--added-cells",
+        action="store_true",
+        help="also compare the code cells students added (not only the answer cells)",
+    )
 
     p = sub.add_parser("export", help="export all grades to a CSV file")
     p.add_argument(
@@ -147,9 +193,17 @@ def run(args: argparse.Namespace, layout: Layout) -> int:
             args.memory_mb,
             args.cpu_seconds,
             args.figures,
+            disk_mb=args.disk_mb,
+            budget_seconds=args.budget_seconds,
+            max_notebook_mb=args.max_notebook_mb,
+            max_cells=args.max_cells,
+            max_submission_mb=args.max_submission_mb,
+            max_autograded_mb=args.max_autograded_mb,
         )
     if args.command == "feedback":
         return commands.feedback(layout, args.unit, args.student)
+    if args.command == "similarity":
+        return commands.similarity(layout, args.unit, args.threshold, args.added_cells)
     if args.command == "export":
         return commands.export(layout, args.csv)
     return commands.validate(layout, args.notebook, args.invert)

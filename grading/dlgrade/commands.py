@@ -161,25 +161,75 @@ def grade(
     memory_mb: int | None = None,
     cpu_seconds: int | None = None,
     figures: bool = False,
+    *,
+    disk_mb: int | None = None,
+    budget_seconds: int | None = None,
+    max_notebook_mb: int | None = None,
+    max_cells: int | None = None,
+    max_submission_mb: int | None = None,
+    max_autograded_mb: int | None = None,
 ) -> int:
     """Grade every submission of ``unit`` (sandboxed, parallel) and record each status."""
     from dataclasses import replace
 
-    from dlgrade.grade import exit_status
+    from dlgrade.grade import Caps, exit_status
     from dlgrade.grade import grade as grade_class
     from dlgrade.sandbox import Limits
 
-    limits = Limits()
-    for name, value in [("memory_mb", memory_mb), ("cpu_s", cpu_seconds)]:
-        if value is not None:
-            if value <= 0:
-                option = {"memory_mb": "--memory-mb", "cpu_s": "--cpu-seconds"}[name]
-                raise DlgradeError(f"{option} {value}: expected a positive whole number")
-            limits = replace(limits, **{name: value})
+    def checked(option: str, value: int | None) -> int | None:
+        if value is not None and (
+            isinstance(value, bool) or not isinstance(value, int) or value <= 0
+        ):
+            raise DlgradeError(f"{option} {value}: expected a positive whole number")
+        return value
+
+    limits, caps = Limits(), Caps()
+    for option, field, value in [
+        ("--memory-mb", "memory_mb", memory_mb),
+        ("--cpu-seconds", "cpu_s", cpu_seconds),
+        ("--disk-mb", "disk_mb", disk_mb),
+    ]:
+        if checked(option, value) is not None:
+            limits = replace(limits, **{field: value})
+    for option, field, value in [
+        ("--max-notebook-mb", "notebook_mb", max_notebook_mb),
+        ("--max-cells", "cells", max_cells),
+        ("--max-submission-mb", "submission_mb", max_submission_mb),
+        ("--max-autograded-mb", "autograded_mb", max_autograded_mb),
+    ]:
+        if checked(option, value) is not None:
+            caps = replace(caps, **{field: value})
+    checked("--budget-seconds", budget_seconds)
     records = grade_class(
-        layout, unit, students, workers, sandbox, limits, figures=figures, say=_say
+        layout,
+        unit,
+        students,
+        workers,
+        sandbox,
+        limits,
+        figures=figures,
+        say=_say,
+        caps=caps,
+        budget_seconds=budget_seconds,
     )
     return exit_status(records)
+
+
+def similarity(
+    layout: Layout, unit: str, threshold: str | float | None, added_cells: bool = False
+) -> int:
+    """Compare the submissions of ``unit`` with each other and with dlkit; exit 1 if any
+    pair is flagged or any submission could not be compared."""
+    from dlgrade import similarity as sim
+
+    threshold = sim.parse_threshold(threshold)
+    unit = layout.require_unit(unit)
+    report = sim.compare(layout, unit, threshold, added_cells)
+    for line in sim.summary(report):
+        _say(line)
+    files = sim.output_files(layout, unit)
+    _say(f"report: {files['html']} and {files['csv']}")
+    return 1 if report.flagged or report.skipped else 0
 
 
 def export(layout: Layout, csv_path: Path | None) -> int:
@@ -194,7 +244,9 @@ def export(layout: Layout, csv_path: Path | None) -> int:
         status = run_nbgrader(["export", f"--to={raw}"], layout).returncode
         if status != 0 or not raw.is_file():
             return status or 1
-        counts = export_with_status(layout, raw, target, submissions_in_gradebook(layout))
+        counts = export_with_status(
+            layout, raw, target, submissions_in_gradebook(layout), with_similarity=True
+        )
     summary = ", ".join(f"{n} {s}" for s, n in counts.items() if n)
     _say(f"grades written to {target} ({summary or 'no rows'})")
     return 0

@@ -4,17 +4,24 @@ How it works (see grading/README.md, "Grading a class"):
 
 1. **Roster.** Every student in the gradebook and every ``submitted/<student>/<UNIT>/``
    folder is accounted for; a student with neither folder nor notebook is ``missing``.
-2. **Preparation (host).** Each submission is copied into a private scratch folder; a
+2. **Preparation (host).** Each submission is checked against :class:`Caps` (folder size,
+   notebook size, number of cells) and its notebook(s), with the files the unit declares
+   (any other file in ``solutions/<UNIT>/``), are copied into a private scratch folder --
+   nothing else the student handed in reaches the kernel (a note lists what was left out); a
    notebook saved under another name (``01_perceptron (1).ipynb``) is graded under the
    released name with a note; malformed JSON or an invalid notebook is ``invalid`` with the
-   parser's message; an older nbformat (v3) is converted to v4 with a note.
+   parser's message; an older nbformat (v3) is converted to v4 with a note.  Any exception
+   while preparing one submission makes it ``invalid`` with the exception as the reason.
 3. **Grading (parallel workers).** Each worker runs real ``nbgrader autograde`` for ONE
    student against a private copy of the gradebook, so parallel workers never write to the
    same database.  The kernel runs in the bubblewrap sandbox (:mod:`dlgrade.sandbox`);
    :mod:`dlgrade.execute` keeps partial results when it dies or times out.
 4. **Recording (one host process, serially).** Each student's scores are copied from the
    private gradebook into the course gradebook (any SQLAlchemy URL), the autograded
-   notebooks into ``autograded/``, and a status record (:mod:`dlgrade.status`) is saved.
+   notebooks into ``autograded/`` (one over ``Caps.autograded_mb`` has its outputs cut
+   first), and a status record (:mod:`dlgrade.status`) is saved.  A failure while reading
+   back one student's results makes that student ``crashed``; every student of the run
+   ends with a record.
 """
 
 from __future__ import annotations
@@ -32,12 +39,14 @@ from pathlib import Path
 
 import nbformat
 
+from dlgrade.budgets import ENV_MAX_CELLS, ENV_SUBMISSION_SECONDS, budget_for
 from dlgrade.collect import expected_notebooks
 from dlgrade.errors import DlgradeError
 from dlgrade.nbgrader_run import nbgrader_env, run_nbgrader
 from dlgrade.paths import COURSE_ID, Layout
+from dlgrade.redact import REFERENCES, redacted_dlkit
 from dlgrade.results import in_gradebook, scores, submitted_students
-from dlgrade.sandbox import ENV_FIGURES, ENV_SANDBOX, Limits, require_bwrap
+from dlgrade.sandbox import ENV_DLKIT, ENV_FIGURES, ENV_SANDBOX, Limits, require_bwrap
 from dlgrade.status import (
     CRASHED,
     GRADED,
@@ -51,6 +60,64 @@ from dlgrade.status import (
 from dlgrade.workers import run_nbgrader as run_nbgrader_forked
 
 _IGNORE = shutil.ignore_patterns(".ipynb_checkpoints", "__pycache__", ".DS_Store")
+_IGNORED_NAMES = {".ipynb_checkpoints", "__pycache__", ".DS_Store"}
+_MB = 2**20
+
+
+@dataclass(frozen=True)
+class Caps:
+    """Limits checked on the host, before and after a submission runs (grading/README.md)."""
+
+    notebook_mb: int = 20  # one submitted notebook (--max-notebook-mb)
+    cells: int | None = None  # cells of one notebook (--max-cells); None: see cell_cap()
+    submission_mb: int = 50  # the whole submission folder (--max-submission-mb)
+    autograded_mb: int = 50  # one autograded notebook, outputs included (--max-autograded-mb)
+
+
+def cell_cap(layout: Layout, unit: str, caps: Caps) -> int:
+    """Most cells a notebook of ``unit`` may have: ``caps.cells``, or else 4 x the cells of
+    the largest released (or source) notebook of the unit, at least 200."""
+    if caps.cells is not None:
+        return caps.cells
+    counts = [0]
+    for name in expected_notebooks(layout, unit):
+        path = layout.release / unit / name
+        path = path if path.is_file() else layout.source / unit / name
+        try:
+            counts.append(len(json.loads(path.read_text(encoding="utf-8")).get("cells", [])))
+        except (OSError, ValueError, AttributeError):
+            continue  # the source notebook's own problems are reported by dlgrade release
+    return max(200, 4 * max(counts))
+
+
+def declared_files(layout: Layout, unit: str) -> set[str]:
+    """Paths (relative, with ``/``) of the files a unit gives its notebooks: everything in
+    its source folder ``solutions/<unit>/`` except the notebooks themselves."""
+    root = layout.source / unit
+    return {
+        p.relative_to(root).as_posix()
+        for p in root.rglob("*")
+        if p.is_file()
+        and p.suffix != ".ipynb"
+        and not _IGNORED_NAMES & set(p.relative_to(root).parts)
+    }
+
+
+def _describe(exc: BaseException) -> str:
+    """``Type: first line of the message`` (at most 300 characters)."""
+    text = str(exc).strip().splitlines()
+    return f"{type(exc).__name__}: {text[0][:300]}" if text else type(exc).__name__
+
+
+def _folder_bytes(folder: Path) -> int:
+    """Bytes of the regular files under ``folder`` (symbolic links are not followed)."""
+    total = 0
+    for root, _dirs, files in os.walk(folder):
+        for name in files:
+            path = Path(root) / name
+            if not path.is_symlink():
+                total += path.lstat().st_size
+    return total
 
 
 def default_workers() -> int:
@@ -58,7 +125,7 @@ def default_workers() -> int:
     return 2 * (os.cpu_count() or 1)
 
 
-@dataclass
+@dataclass(eq=False)  # hashed by identity: the key of its failures
 class Job:
     """One student's prepared submission, waiting for a worker."""
 
@@ -94,47 +161,93 @@ def _renamed(expected: str, extras: list[Path], single: bool) -> Path | None:
     return extras[0] if single and len(extras) == 1 else None
 
 
-def prepare(layout: Layout, unit: str, student: str, scratch: Path) -> Job | Record:
-    """Copy ``student``'s submission into ``scratch``; a :class:`Record` if it cannot be graded."""
+def prepare(
+    layout: Layout, unit: str, student: str, scratch: Path, caps: Caps | None = None
+) -> Job | Record:
+    """Copy ``student``'s notebook(s) and the unit's declared files into ``scratch``; a
+    :class:`Record` if the submission cannot be graded (see the module docstring)."""
+    caps = caps or Caps()
     folder = layout.submitted / student / unit
     if not folder.is_dir():
         return Record(student, MISSING, f"no submission (no folder {folder})")
-    dest = scratch / "prepared" / student / unit
-    shutil.copytree(folder, dest, ignore=_IGNORE, symlinks=True)
-    notes = []
-    for link in sorted(p for p in dest.rglob("*") if p.is_symlink()):
-        # nbgrader would copy the link's target -- anything on the grading machine -- into
-        # the autograded folder, which the kernel sees
-        link.unlink()
-        notes.append(f"ignored the symbolic link {link.relative_to(dest)}")
+    size = _folder_bytes(folder)
+    if size > caps.submission_mb * _MB:
+        return Record(
+            student,
+            INVALID,
+            f"the submission folder holds {size / _MB:.1f} MB, over the limit of "
+            f"{caps.submission_mb} MB (--max-submission-mb); nothing was run",
+        )
     expected = expected_notebooks(layout, unit)
-    extras = sorted(p for p in dest.glob("*.ipynb") if p.name not in expected)
+    declared = declared_files(layout, unit)
+    notes, keep, left_out, notebooks = [], [], [], []
+    for path in sorted(folder.rglob("*")):
+        rel = path.relative_to(folder)
+        if _IGNORED_NAMES & set(rel.parts):
+            continue
+        if path.is_symlink():
+            # nbgrader would copy the link's target -- anything on the grading machine --
+            # into the autograded folder, which the kernel sees
+            notes.append(f"ignored the symbolic link {rel}")
+        elif not path.is_file():
+            continue
+        elif rel.suffix == ".ipynb" and len(rel.parts) == 1:
+            notebooks.append(path)
+        elif rel.as_posix() in declared:
+            keep.append(rel)
+        else:
+            left_out.append(rel.as_posix())
+    chosen = {name: folder / name for name in expected if (folder / name) in notebooks}
+    extras = [p for p in notebooks if p.name not in expected]
     for name in expected:
-        if not (dest / name).is_file():
+        if name not in chosen:
             found = _renamed(name, extras, single=len(expected) == 1)
             if found is not None:
-                found.rename(dest / name)
+                chosen[name] = found
                 extras.remove(found)
                 notes.append(f"graded {found.name!r} as {name!r} (the notebook was renamed)")
-    present = [name for name in expected if (dest / name).is_file()]
-    if not present:
+    if not chosen:
         listing = ", ".join(p.name for p in sorted(folder.iterdir())) or "nothing"
         return Record(student, MISSING, f"{folder} holds no {' or '.join(expected)} ({listing})")
-    notes += [f"no {name} (its exercises score 0)" for name in expected if name not in present]
-    for name in present:
-        problem = _check_notebook(dest / name, notes)
+    left_out += [p.name for p in extras]
+    if left_out:
+        shown = ", ".join(sorted(left_out)[:5]) + (", ..." if len(left_out) > 5 else "")
+        notes.append(f"left out {len(left_out)} file(s) the unit does not use: {shown}")
+    notes += [f"no {name} (its exercises score 0)" for name in expected if name not in chosen]
+    for name, path in chosen.items():
+        nb_size = path.stat().st_size
+        if nb_size > caps.notebook_mb * _MB:
+            return Record(
+                student,
+                INVALID,
+                f"{name}: {nb_size / _MB:.1f} MB, over the limit of {caps.notebook_mb} MB "
+                "(--max-notebook-mb); nothing was run",
+                notes,
+            )
+    dest = scratch / "prepared" / student / unit
+    dest.mkdir(parents=True)
+    for name, path in chosen.items():
+        shutil.copyfile(path, dest / name)
+    for rel in keep:
+        (dest / rel).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(folder / rel, dest / rel)
+    max_cells = cell_cap(layout, unit, caps)
+    for name in chosen:
+        problem = _check_notebook(dest / name, notes, max_cells)
         if problem:
             return Record(student, INVALID, f"{name}: {problem}; nothing was run", notes)
     return Job(student, dest, notes)
 
 
-def _check_notebook(path: Path, notes: list[str]) -> str | None:
+def _check_notebook(path: Path, notes: list[str], max_cells: int | None = None) -> str | None:
     """Why ``path`` is not a gradable notebook (None if it is); converts nbformat 3 to 4."""
     text = path.read_text(encoding="utf-8", errors="replace")
     try:
         version = json.loads(text).get("nbformat")
-    except (json.JSONDecodeError, AttributeError) as exc:
+    except (ValueError, AttributeError) as exc:
         return f"not valid notebook JSON ({exc})"
+    except RecursionError as exc:  # e.g. 100,000 nested lists
+        return f"not valid notebook JSON (nested too deeply: {exc})"
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
@@ -143,6 +256,8 @@ def _check_notebook(path: Path, notes: list[str]) -> str | None:
     except Exception as exc:  # nbformat raises several types for a broken notebook
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         return f"not a valid notebook ({first})"
+    if max_cells is not None and len(nb.cells) > max_cells:
+        return f"{len(nb.cells)} cells, more than the limit of {max_cells} (--max-cells)"
     if version != 4:
         nbformat.write(nb, path)
         notes.append(f"{path.name} converted from nbformat {version} to 4")
@@ -186,8 +301,13 @@ def _autograde(layout: Layout, unit: str, batch: list[Job], state: Path, templat
     return log.read_text(errors="replace")
 
 
+_BATCH_FAILED = "dlgrade could not run nbgrader"
+
+
 def _failure(student: str, log: str, notes: list[str]) -> Record:
     """The record of a student whose autograding wrote no notebook."""
+    if _BATCH_FAILED in log:
+        return Record(student, CRASHED, log.strip().splitlines()[-1], notes)
     errors = [line for line in log.splitlines() if "ERROR" in line or "Error" in line]
     detail = errors[-1].split("]", 1)[-1].strip() if errors else "see the grading log"
     if "Kernel died" in log or "kernel" in detail.lower():
@@ -195,8 +315,9 @@ def _failure(student: str, log: str, notes: list[str]) -> Record:
     return Record(student, INVALID, f"nbgrader could not grade the notebook: {detail}", notes)
 
 
-def _record_scores(layout: Layout, unit: str, done: list[Job]) -> None:
-    """Copy each student's autograde results from its private gradebook into the course one."""
+def _record_scores(layout: Layout, unit: str, done: list[Job]) -> dict[Job, Exception]:
+    """Copy each student's autograde results from its private gradebook into the course one;
+    ``{job: exception}`` for those that could not be copied (the others are)."""
     from nbgrader.api import Gradebook
     from sqlalchemy.exc import SAWarning
 
@@ -206,10 +327,19 @@ def _record_scores(layout: Layout, unit: str, done: list[Job]) -> None:
         by_batch: dict[Path, list[Job]] = {}
         for job in done:
             by_batch.setdefault(job.state, []).append(job)
+        failed: dict[Job, Exception] = {}
         for state, group in by_batch.items():
-            with Gradebook(f"sqlite:///{state / 'gradebook.db'}", COURSE_ID) as own:
-                for job in group:
-                    _copy_submission(own, course, unit, job.student)
+            try:
+                with Gradebook(f"sqlite:///{state / 'gradebook.db'}", COURSE_ID) as own:
+                    for job in group:
+                        try:
+                            _copy_submission(own, course, unit, job.student)
+                        except Exception as exc:
+                            course.db.rollback()
+                            failed[job] = exc
+            except Exception as exc:  # the batch's private gradebook cannot be opened
+                failed.update({job: exc for job in group if job not in failed})
+    return failed
 
 
 def _copy_submission(own, course, unit: str, student: str) -> None:
@@ -240,11 +370,15 @@ def grade(
     limits: Limits | None = None,
     figures: bool = False,
     say=print,
+    caps: Caps | None = None,
+    budget_seconds: int | None = None,
 ) -> dict[str, Record]:
     """Grade ``unit`` for the whole class (or ``students``); return every student's record.
 
     ``figures=False`` (the default): sandboxed kernels do not draw matplotlib figures (see
-    :mod:`dlgrade.sandbox`); scores, messages and text outputs are the same either way."""
+    :mod:`dlgrade.sandbox`); scores, messages and text outputs are the same either way.
+    ``caps``: the host-side limits (:class:`Caps`); ``budget_seconds``: wall-clock seconds
+    for one submission (default :func:`dlgrade.budgets.budget_for`)."""
     unit = layout.require_unit(unit)
     if sandbox:
         require_bwrap()
@@ -278,7 +412,17 @@ def grade(
                 f"(lock {lock.name}); wait for it to finish"
             ) from None
         return _grade(
-            layout, unit, everyone, workers, sandbox, limits or Limits(), figures, scratch, say
+            layout,
+            unit,
+            everyone,
+            workers,
+            sandbox,
+            limits or Limits(),
+            figures,
+            scratch,
+            say,
+            caps or Caps(),
+            budget_seconds,
         )
     finally:
         lock.close()
@@ -287,13 +431,17 @@ def grade(
 
 
 def _grade(
-    layout, unit, everyone, workers, sandbox, limits, figures, scratch, say
+    layout, unit, everyone, workers, sandbox, limits, figures, scratch, say, caps, budget
 ) -> dict[str, Record]:
     start = time.monotonic()
     records: dict[str, Record] = {}
     jobs = []
     for student in everyone:
-        outcome = prepare(layout, unit, student, scratch)
+        try:
+            outcome = prepare(layout, unit, student, scratch, caps)
+        except Exception as exc:  # RecursionError, MemoryError, OSError...: this one only
+            why = f"could not prepare the submission ({_describe(exc)}); nothing was run"
+            outcome = Record(student, INVALID, why)
         if isinstance(outcome, Record):
             records[student] = outcome
         else:
@@ -301,6 +449,12 @@ def _grade(
     template = _template_gradebook(layout, unit, scratch)
     env = {ENV_SANDBOX: "1" if sandbox else "0", ENV_FIGURES: "1" if figures else "0"}
     env.update(limits.to_env())
+    env[ENV_SUBMISSION_SECONDS] = str(budget or budget_for(unit))
+    env[ENV_MAX_CELLS] = str(cell_cap(layout, unit, caps))
+    if sandbox and unit in REFERENCES:  # the kernels' dlkit lacks this unit's references
+        env[ENV_DLKIT] = str(redacted_dlkit(unit, scratch / "dlkit"))
+    elif sandbox:
+        say(f"note: dlkit.references has no table for {unit}: its kernels see all of dlkit")
     mode = "sandboxed" if sandbox else "NOT sandboxed (--no-sandbox)"
     if sandbox and not figures:
         mode += ", figures not drawn (--figures draws them)"
@@ -316,27 +470,144 @@ def _grade(
     log_dir.mkdir(parents=True, exist_ok=True)
     done = []
     for job in jobs:
-        (log_dir / f"{job.student}.log").write_text(logs[job.student])
-        notebooks = _graded_notebooks(job, unit)
-        if not notebooks:
-            records[job.student] = _failure(job.student, logs[job.student], job.notes)
-            continue
-        records[job.student] = from_notebooks(
-            job.student, [json.loads(p.read_text()) for p in notebooks], job.notes
-        )
-        done.append(job)
-    _record_scores(layout, unit, done)
+        try:
+            records[job.student], ok = _read_back(job, unit, logs, log_dir, caps)
+        except Exception as exc:  # one student's unreadable results: that student only
+            records[job.student], ok = _crashed(job, "its results could not be read", exc), False
+        if ok:
+            done.append(job)
+    for job, exc in _record_scores(layout, unit, done).items():
+        records[job.student] = _crashed(job, "its scores could not be recorded", exc)
+        done.remove(job)
     _register_students(layout, [s for s in records if records[s].status != GRADED])
-    for job in done:
+    for job in list(done):
         target = layout.autograded / job.student / unit
-        if target.exists():
-            shutil.rmtree(target)
-        shutil.copytree(job.state / "autograded" / job.student / unit, target)
-    for student, (score, max_score, _) in scores(layout, unit, [j.student for j in done]).items():
-        records[student].score, records[student].max_score = score, max_score
+        try:
+            if target.exists():
+                shutil.rmtree(target)
+            shutil.copytree(job.state / "autograded" / job.student / unit, target)
+        except Exception as exc:
+            why = f"its autograded notebook could not be copied to {target}"
+            records[job.student] = _crashed(job, why, exc)
+    for student, found in _scores_each(layout, unit, [j.student for j in done]).items():
+        if isinstance(found, Exception):
+            why = "its score could not be read back from the gradebook"
+            records[student] = _crashed(next(j for j in done if j.student == student), why, found)
+        else:
+            records[student].score, records[student].max_score = found[0], found[1]
+    for student in everyone:  # never drop a student silently
+        if student not in records:
+            records[student] = Record(student, CRASHED, "dlgrade lost track of this submission")
     save(layout, unit, records)
     _report(records, unit, time.monotonic() - start, say)
     return records
+
+
+def _crashed(job: Job, why: str, exc: BaseException) -> Record:
+    return Record(job.student, CRASHED, f"{why} ({_describe(exc)})", job.notes)
+
+
+def _read_back(job: Job, unit: str, logs: dict, log_dir: Path, caps: Caps) -> tuple[Record, bool]:
+    """The record of one graded ``job`` from its autograded notebook(s), and whether its
+    scores are to be recorded; an autograded notebook over the cap is cut first."""
+    log = logs.get(job.student, f"{_BATCH_FAILED}: no log")
+    (log_dir / f"{job.student}.log").write_text(log)
+    notebooks = _graded_notebooks(job, unit)
+    if not notebooks:
+        return _failure(job.student, log, job.notes), False
+    notes = list(job.notes)
+    try:
+        contents = [fit_notebook(path, caps.autograded_mb, notes) for path in notebooks]
+    except NotebookTooLarge as exc:
+        return Record(job.student, CRASHED, str(exc), notes), False
+    return from_notebooks(job.student, contents, notes), True
+
+
+def _scores_each(layout: Layout, unit: str, students: list[str]) -> dict:
+    """``{student: (score, max_score, ...) or the exception that reading it raised}``."""
+    try:
+        return dict(scores(layout, unit, students))
+    except Exception:  # find whose submission it is
+        found = {}
+        for student in students:
+            try:
+                found.update(scores(layout, unit, [student]))
+            except Exception as exc:
+                found[student] = exc
+        return found
+
+
+class NotebookTooLarge(Exception):
+    """An autograded notebook that stays over the cap even with its outputs cut."""
+
+
+def fit_notebook(path: Path, cap_mb: int, notes: list[str]) -> dict:
+    """The autograded notebook at ``path`` as a JSON dict; when the file is over ``cap_mb``
+    its outputs are cut to their first part (in the file too) and a note says so."""
+    size = path.stat().st_size
+    if size <= cap_mb * _MB:
+        return json.loads(path.read_text(encoding="utf-8", errors="replace"))
+    nb = json.loads(path.read_text(encoding="utf-8", errors="replace"))
+    outputs = [
+        out
+        for cell in nb.get("cells", [])
+        if isinstance(cell, dict)
+        for out in cell.get("outputs", None) or []
+        if isinstance(out, dict)
+    ]
+    keep = max(1000, cap_mb * _MB // (2 * max(1, len(outputs))))  # characters per output
+    cut = sum(_cut_output(out, keep) for out in outputs)
+    text = json.dumps(nb, indent=1, ensure_ascii=False) + "\n"
+    if len(text.encode("utf-8")) > cap_mb * _MB:
+        raise NotebookTooLarge(
+            f"the autograded {path.name} is {size / _MB:.1f} MB, over the cap of {cap_mb} MB "
+            f"(--max-autograded-mb), even with its {len(outputs)} outputs cut to "
+            f"{keep} characters each; it was not kept"
+        )
+    path.write_text(text, encoding="utf-8")
+    notes.append(
+        f"the autograded {path.name} was {size / _MB:.1f} MB, over the cap of {cap_mb} MB: "
+        f"{cut} output(s) cut to their first {keep} characters"
+    )
+    return nb
+
+
+def _cut(value, keep: int) -> tuple[str | list, bool]:
+    text = "".join(value) if isinstance(value, list) else str(value)
+    if len(text) <= keep:
+        return value, False
+    return text[:keep] + f"\n[dlgrade: output cut, {len(text) - keep} characters left out]", True
+
+
+def _cut_output(out: dict, keep: int) -> bool:
+    """Cut one output (stream, result, display or error) to ``keep`` characters per field;
+    a large non-text value (an image) is replaced by a note.  Whether anything was cut."""
+    cut = False
+    if "text" in out:
+        out["text"], cut = _cut(out["text"], keep)
+    data = out.get("data")
+    if isinstance(data, dict):
+        for mime in list(data):
+            textual = mime.startswith("text/") or mime.endswith("json")
+            if textual:
+                data[mime], was_cut = _cut(data[mime], keep)
+            elif len(str(data[mime])) > keep:
+                del data[mime]
+                note = f"[dlgrade: a {mime} output of over {keep} characters left out]"
+                data["text/plain"] = note
+                was_cut = True
+            else:
+                was_cut = False
+            cut = cut or was_cut
+    if isinstance(out.get("traceback"), list):
+        joined, was_cut = _cut("\n".join(map(str, out["traceback"])), keep)
+        if was_cut:
+            out["traceback"] = [joined]
+        cut = cut or was_cut
+    if "evalue" in out:
+        out["evalue"], was_cut = _cut(out["evalue"], keep)
+        cut = cut or was_cut
+    return cut
 
 
 def _graded_notebooks(job: Job, unit: str) -> list[Path]:
@@ -348,13 +619,15 @@ def _run_batches(layout, unit, groups, scratch, template, env, workers) -> dict[
     """Grade the ``groups`` of jobs on ``workers`` threads; ``{student: log of its batch}``."""
     first = len(list(scratch.glob("batch-*")))
     states = [scratch / f"batch-{first + k}" for k in range(len(groups))]
+
+    def one(pair) -> str:
+        try:
+            return _autograde(layout, unit, pair[0], pair[1], template, env)
+        except Exception as exc:  # this batch's students are crashed, the others go on
+            return f"{_BATCH_FAILED} ({_describe(exc)})"
+
     with ThreadPoolExecutor(max_workers=workers) as pool:
-        outputs = list(
-            pool.map(
-                lambda pair: _autograde(layout, unit, pair[0], pair[1], template, env),
-                zip(groups, states, strict=True),
-            )
-        )
+        outputs = list(pool.map(one, zip(groups, states, strict=True)))
     return {job.student: log for group, log in zip(groups, outputs, strict=True) for job in group}
 
 

@@ -10,7 +10,18 @@ so the sandbox needs no network at all.  Inside the sandbox the kernel sees:
   nbgrader, and the installed ``dlkit`` package folder -- nothing else of the repository (no
   ``solutions/``, no ``grading/`` state, no gradebook, no other student's folder);
 * read-write: a private *copy* of the folder nbgrader runs the notebook in (the student's own
-  files), a private home folder, a fresh ``/tmp`` (tmpfs), ``/proc`` and a minimal ``/dev``;
+  files) at ``/home/student/work``, a private home ``/home/student`` and ``/tmp``, all three
+  in ONE size-limited tmpfs (``DLGRADE_SANDBOX_DISK_MB``), ``/proc`` and a minimal ``/dev``;
+* no host path: the kernel's working folder, home and connection folder (``/run/kernel``)
+  have neutral paths, and bwrap's arguments travel through a memfd (``bwrap --args FD``), so
+  ``/proc/<pid>/cmdline`` shows ``bwrap --args 3 python -I -S /run/seed/launch.py`` and then
+  ``python -P -m ipykernel_launcher -f /run/kernel/kernel.json``.  Only the Python
+  installation, the virtualenv and ``dlkit`` keep their real paths (a virtualenv finds its
+  ``pyvenv.cfg`` and site-packages by its own path, so it cannot move);
+  ``/proc/self/mountinfo`` still names the sources of the bind mounts;
+* the kernel's folder is not importable: Python runs with ``-P`` (and ``PYTHONSAFEPATH=1``,
+  which IPython also respects), so a ``numpy.py`` or ``ipykernel_launcher.py`` handed in
+  next to the notebook never shadows the real module;
 * no network (own network namespace with only a down loopback), its own PID, IPC and UTS
   namespaces, a new session (no terminal injection), killed with its parent;
 * resource limits (:class:`Limits`): address space, CPU seconds, file size, and -- when grading
@@ -25,13 +36,24 @@ Settings come from environment variables (read when a kernel starts), so that th
     DLGRADE_SANDBOX_CPU_S       CPU seconds for the whole notebook      (default 1800)
     DLGRADE_SANDBOX_NPROC       processes/threads of the kernel's uid   (default 256)
     DLGRADE_SANDBOX_FSIZE_MB    largest file the kernel may write       (default 512)
+    DLGRADE_SANDBOX_DISK_MB     space of /tmp, home and working folder  (default 256)
     DLGRADE_SANDBOX_FIGURES     "0": figures are not drawn (``dlgrade grade --no-figures``)
+    DLGRADE_SANDBOX_DLKIT       a redacted copy of dlkit (``dlgrade.redact``) that the kernel
+                                sees at the real dlkit folder's path (unset: the real one)
 
 Figures: drawing a notebook's matplotlib figures is about a third of a kernel's time in the
 early units, and no test reads a figure.  With ``DLGRADE_SANDBOX_FIGURES=0`` the kernel uses
 matplotlib's non-drawing ``agg`` backend and closes every figure after each cell (an IPython
 startup file in the private home), so the autograded notebook has no images -- only the
 scores, the tests' messages and the text outputs.  Widgets still draw when they are built.
+
+Disk: bwrap (>= 0.8, checked here) mounts one tmpfs of ``--size DLGRADE_SANDBOX_DISK_MB`` at
+``/home/student``; ``/tmp`` is a symbolic link to ``/home/student/.tmp``, so the three
+writable folders share the limit.  bwrap cannot copy a folder into a tmpfs, so the launcher
+(first process in the sandbox) copies the private home and the student's folder from a
+read-only *seed* bound at ``/run/seed`` before it drops root and starts the kernel.  Writing
+past the limit fails inside the kernel with ``OSError`` (ENOSPC); the host's disk is never
+touched.  A tmpfs lives in memory: count workers x DLGRADE_SANDBOX_DISK_MB of RAM.
 """
 
 from __future__ import annotations
@@ -49,12 +71,20 @@ from jupyter_client.manager import AsyncKernelManager
 from dlgrade.errors import DlgradeError
 
 ENV_SANDBOX = "DLGRADE_SANDBOX"
+ENV_DLKIT = "DLGRADE_SANDBOX_DLKIT"
 _LIMIT_ENV = {
     "memory_mb": ("DLGRADE_SANDBOX_MEMORY_MB", 4096),
     "cpu_s": ("DLGRADE_SANDBOX_CPU_S", 1800),
     "nproc": ("DLGRADE_SANDBOX_NPROC", 256),
     "fsize_mb": ("DLGRADE_SANDBOX_FSIZE_MB", 512),
+    "disk_mb": ("DLGRADE_SANDBOX_DISK_MB", 256),
 }
+# Neutral paths inside the sandbox (module docstring, "no host path").
+SANDBOX_HOME = "/home/student"
+SANDBOX_WORK = "/home/student/work"
+SANDBOX_CONN = "/run/kernel"
+SANDBOX_SEED = "/run/seed"
+SANDBOX_PYTHON = "/run/python"  # a symbolic link to the virtualenv's python
 # Kernels started as root switch to uid/gid SANDBOX_UID_BASE + (manager pid mod 50000): a
 # dedicated, unprivileged identity per grading process, so that RLIMIT_NPROC (counted per uid)
 # limits one student's kernel and not the parallel workers' kernels together.
@@ -91,17 +121,30 @@ def figures_from_env(environ=None) -> bool:
     return raw == "1"
 
 
-# Runs inside the sandbox before the kernel: set the limits, drop root, exec the kernel.
+# Runs inside the sandbox before the kernel (as /run/seed/launch.py, its settings in
+# /run/seed/spec.json): fill the size-limited home from the seed, set the limits, drop root,
+# exec the kernel.
 _LAUNCHER = """\
-import json, os, resource, sys
-spec = json.loads(sys.argv[1])
+import json, os, resource, shutil
+spec = json.load(open(os.path.join(os.path.dirname(__file__), "spec.json")))
+home, seed, uid = spec["home"], spec["seed"], spec["uid"]
+shutil.copytree(os.path.join(seed, "home"), home, symlinks=True, dirs_exist_ok=True)
+if spec["work"]:
+    shutil.copytree(os.path.join(seed, "work"), spec["work"], symlinks=True)
+os.makedirs(os.path.join(home, ".tmp"), exist_ok=True)
+os.chmod(os.path.join(home, ".tmp"), 0o1777)
+if uid is not None:
+    for root, dirs, files in os.walk(home):
+        for name in [root] + [os.path.join(root, n) for n in dirs + files]:
+            os.lchown(name, uid, uid)
+os.chdir(spec["work"] or home)
 for name, value in spec["limits"].items():
     resource.setrlimit(getattr(resource, name), (value, value))
-if spec["uid"] is not None:
+if uid is not None:
     os.setgroups([])
-    os.setgid(spec["uid"])
-    os.setuid(spec["uid"])
-os.execv(sys.argv[2], sys.argv[2:])
+    os.setgid(uid)
+    os.setuid(uid)
+os.execv(spec["argv"][0], [os.path.basename(spec["argv"][0])] + spec["argv"][1:])
 """
 
 
@@ -130,6 +173,7 @@ class Limits:
     cpu_s: int = 1800
     nproc: int = 256
     fsize_mb: int = 512
+    disk_mb: int = 256  # /tmp, home and working folder together (a tmpfs, not an rlimit)
 
     @classmethod
     def from_env(cls, environ=None) -> Limits:
@@ -187,6 +231,18 @@ def readonly_paths() -> list[Path]:
     return paths
 
 
+def kernel_view(path: Path, environ=None) -> Path:
+    """What the kernel sees at ``path``: the redacted dlkit of ``DLGRADE_SANDBOX_DLKIT`` at
+    the real dlkit folder (no reference of the graded unit in the kernel), else ``path``."""
+    raw = (os.environ if environ is None else environ).get(ENV_DLKIT, "").strip()
+    if not raw or path != _package_dir("dlkit"):
+        return path
+    copy = Path(raw)
+    if not (copy / "__init__.py").is_file() or not (copy / "_redacted.py").is_file():
+        raise ValueError(f"{ENV_DLKIT}={raw!r}: expected a redacted dlkit folder (dlgrade.redact)")
+    return copy
+
+
 def _matplotlib_fontlist() -> Path | None:
     """The host's matplotlib font cache (copied in, so each kernel does not rebuild it)."""
     root = Path(os.environ.get("MPLCONFIGDIR") or Path.home() / ".cache" / "matplotlib")
@@ -196,16 +252,16 @@ def _matplotlib_fontlist() -> Path | None:
 
 def bwrap_args(
     *,
-    bwrap: str,
     conn_dir: Path,
-    cwd: Path | None,
-    cwd_copy: Path | None,
-    home: Path,
+    seed: Path,
+    disk_mb: int = 256,
     figures: bool = True,
+    python: str | None = None,
 ) -> list[str]:
-    """The ``bwrap ...`` prefix of a sandboxed kernel command (ending with ``--``)."""
+    """bwrap's options for a sandboxed kernel (passed through ``--args FD``, ending with
+    ``--``): ``conn_dir`` is bound at :data:`SANDBOX_CONN`, the ``seed`` folder (launcher,
+    home, student's folder) read-only at :data:`SANDBOX_SEED`."""
     args = [
-        bwrap,
         "--unshare-net",
         "--unshare-pid",
         "--unshare-ipc",
@@ -220,35 +276,39 @@ def bwrap_args(
         "/proc",
         "--dev",
         "/dev",
-        "--perms",
-        "1777",
-        "--tmpfs",
-        "/tmp",
     ]
-    binds = [("--ro-bind", path, path) for path in readonly_paths()]
-    binds += [("--bind", conn_dir, conn_dir), ("--bind", home, Path("/tmp/home"))]
-    if cwd is not None and cwd_copy is not None:
-        binds.append(("--bind", cwd_copy, cwd))
-    made = {Path("/"), Path("/tmp")}
+    binds = [("--ro-bind", kernel_view(path), path) for path in readonly_paths()]
+    binds += [("--bind", conn_dir, Path(SANDBOX_CONN)), ("--ro-bind", seed, Path(SANDBOX_SEED))]
+    binds.append(("--tmpfs", None, Path(SANDBOX_HOME)))
+    made = {Path("/")}
     for _, _, target in binds:  # bwrap would create missing parents as root-only (0700)
         for parent in reversed(target.parents):
             if parent not in made:
                 made.add(parent)
                 args += ["--perms", "0755", "--dir", str(parent)]
     for kind, source, target in binds:
-        args += [kind, str(source), str(target)]
+        if kind == "--tmpfs":  # the one writable folder, size-limited (module docstring)
+            args += ["--perms", "0755", "--size", str(disk_mb * 2**20), kind, str(target)]
+        else:
+            args += [kind, str(source), str(target)]
+    python = os.path.normpath(python or sys.executable)  # no "..": it must exist inside
+    args += ["--perms", "1777", "--dir", f"{SANDBOX_HOME}/.tmp"]
+    # relative, as /bin -> usr/bin
+    args += ["--symlink", f"{SANDBOX_HOME[1:]}/.tmp", "/tmp", "--symlink", python, SANDBOX_PYTHON]
+    made.add(Path("/tmp"))
     for link, target in [("/bin", "usr/bin"), ("/lib", "usr/lib"), ("/lib64", "usr/lib64")]:
         if Path(link).is_symlink():
             args += ["--symlink", target, link]
-    args += ["--chdir", str(cwd) if cwd is not None and cwd_copy is not None else "/tmp/home"]
+    args += ["--remount-ro", "/", "--chdir", SANDBOX_HOME]  # only the sized tmpfs is writable
     env = {
-        "HOME": "/tmp/home",
+        "HOME": SANDBOX_HOME,
         "USER": "student",
         "LANG": "C.UTF-8",
-        "PATH": f"{Path(sys.executable).parent}:/usr/bin:/bin",
-        "MPLCONFIGDIR": "/tmp/home/.config/matplotlib",
-        "IPYTHONDIR": "/tmp/home/.ipython",
+        "PATH": f"{Path(python).parent}:/usr/bin:/bin",
+        "MPLCONFIGDIR": f"{SANDBOX_HOME}/.config/matplotlib",
+        "IPYTHONDIR": f"{SANDBOX_HOME}/.ipython",
         "PYTHONDONTWRITEBYTECODE": "1",
+        "PYTHONSAFEPATH": "1",  # the working folder is not on sys.path (module docstring)
         "OMP_NUM_THREADS": "1",
         "OPENBLAS_NUM_THREADS": "1",
         "MKL_NUM_THREADS": "1",
@@ -277,7 +337,7 @@ class SandboxKernelManager(AsyncKernelManager):
         # a short path: unix socket paths are limited to about 100 characters
         self._sandbox_dir = Path(tempfile.mkdtemp(prefix="dlg-"))
         conn = self._sandbox_dir / "c"
-        home = self._sandbox_dir / "home"
+        home = self._sandbox_dir / "seed" / "home"  # copied into the sandbox's tmpfs
         (home / ".config" / "matplotlib").mkdir(parents=True)
         conn.mkdir()
         fontlist = _matplotlib_fontlist()
@@ -291,12 +351,12 @@ class SandboxKernelManager(AsyncKernelManager):
         cwd = kw.get("cwd")
         self._sandbox_cwd = Path(cwd).resolve() if cwd else None
         if self._sandbox_cwd is not None:
-            shutil.copytree(self._sandbox_cwd, self._sandbox_dir / "work", symlinks=True)
-        if self._uid is not None:
-            for path in [self._sandbox_dir, *self._sandbox_dir.rglob("*")]:
+            shutil.copytree(self._sandbox_cwd, self._sandbox_dir / "seed" / "work", symlinks=True)
+        if self._uid is not None:  # the kernel's sockets are created in ``conn``
+            for path in [self._sandbox_dir, conn]:
                 os.lchown(path, self._uid, self._uid)
         self.transport = "ipc"
-        self.connection_file = str(conn / "kernel.json")
+        self.connection_file = str(conn / "host.json")  # the kernel's copy: kernel.json
         self.ip = str(conn / "k")
         # signals do not cross bwrap's new session: interrupt through the control channel
         self.kernel_spec.interrupt_mode = "message"
@@ -304,23 +364,62 @@ class SandboxKernelManager(AsyncKernelManager):
 
     def format_kernel_cmd(self, extra_arguments=None):
         cmd = super().format_kernel_cmd(extra_arguments)
+        conn = Path(self.connection_file).parent
+        # the kernel's connection file: the same sockets, under their path inside the sandbox
+        info = json.loads(Path(self.connection_file).read_text())
+        info["ip"] = f"{SANDBOX_CONN}/{Path(self.ip).name}"
+        (conn / "kernel.json").write_text(json.dumps(info))
         if self._uid is not None:
-            os.chown(self.connection_file, self._uid, self._uid)
-        work = self._sandbox_dir / "work" if self._sandbox_cwd is not None else None
-        prefix = bwrap_args(
-            bwrap=self._bwrap,
-            conn_dir=Path(self.connection_file).parent,
-            cwd=self._sandbox_cwd,
-            cwd_copy=work,
-            home=self._sandbox_dir / "home",
+            for path in conn.iterdir():
+                os.chown(path, self._uid, self._uid)
+        inside = f"{SANDBOX_CONN}/kernel.json"
+        # normpath, not resolve: the virtualenv's python is a symbolic link it must not follow
+        python = os.path.normpath(cmd[0] if Path(cmd[0]).is_absolute() else sys.executable)
+        argv = [python, "-P", *(inside if a == self.connection_file else a for a in cmd[1:])]
+        seed = self._sandbox_dir / "seed"
+        spec = {
+            "limits": self._limits.rlimits(self._as_root),
+            "uid": self._uid,
+            "home": SANDBOX_HOME,
+            "seed": SANDBOX_SEED,
+            "work": SANDBOX_WORK if self._sandbox_cwd is not None else None,
+            "argv": argv,
+        }
+        (seed / "spec.json").write_text(json.dumps(spec))
+        (seed / "launch.py").write_text(_LAUNCHER)
+        options = bwrap_args(
+            conn_dir=conn,
+            seed=seed,
+            disk_mb=self._limits.disk_mb,
             figures=self._figures,
+            python=python,
         )
-        spec = json.dumps({"limits": self._limits.rlimits(self._as_root), "uid": self._uid})
-        python = cmd[0] if Path(cmd[0]).is_absolute() else sys.executable
-        return [*prefix, python, "-I", "-S", "-c", _LAUNCHER, spec, python, *cmd[1:]]
+        # bwrap reads its options from a memfd, so that no /proc/<pid>/cmdline of the
+        # sandbox shows them (or the host paths in them)
+        self._close_args_fd()
+        self._args_fd = os.memfd_create("bwrap-args")
+        os.write(self._args_fd, b"".join(a.encode() + b"\0" for a in options[:-1]))
+        os.lseek(self._args_fd, 0, os.SEEK_SET)
+        launcher = f"{SANDBOX_SEED}/launch.py"
+        return [self._bwrap, "--args", str(self._args_fd), SANDBOX_PYTHON, "-I", "-S", launcher]
+
+    _args_fd: int | None = None
+
+    def _close_args_fd(self) -> None:
+        if self._args_fd is not None:
+            os.close(self._args_fd)
+            self._args_fd = None
+
+    async def _async_launch_kernel(self, kernel_cmd, **kw):
+        try:
+            kw["pass_fds"] = (*kw.get("pass_fds", ()), self._args_fd)
+            return await super()._async_launch_kernel(kernel_cmd, **kw)
+        finally:
+            self._close_args_fd()  # bwrap has its own copy (or never started)
 
     async def _async_cleanup_resources(self, restart: bool = False) -> None:
         await super()._async_cleanup_resources(restart=restart)
+        self._close_args_fd()
         if not restart and self._sandbox_dir is not None:
             shutil.rmtree(self._sandbox_dir, ignore_errors=True)
             self._sandbox_dir = None

@@ -47,6 +47,19 @@ def write(path):
     with open(path, "w") as fh:
         fh.write("tampered")
     return path
+def fill(path):
+    import errno
+    try:
+        with open(path, "wb") as fh:
+            for _ in range(DISK_MB + 16):
+                fh.write(b"x" * 2**20)
+        return "wrote"
+    except OSError as exc:
+        return "OSError " + errno.errorcode.get(exc.errno, str(exc.errno))
+    finally:
+        if os.path.exists(path):
+            os.remove(path)
+import sys
 import numpy as np
 result = {
     "solutions": attempt(lambda: os.listdir(SOLUTIONS)),
@@ -60,6 +73,18 @@ result = {
     "write_usr": attempt(lambda: write(os.path.join(os.path.dirname(np.__file__), "x.py"))),
     "write_own": attempt(lambda: write("answer.txt")),
     "read_own": attempt(lambda: open("data.txt").read()),
+    "fill_tmp": fill("/tmp/big.bin"),
+    "fill_work": fill("big.bin"),
+    "fill_home": fill(os.path.expanduser("~/big.bin")),
+    "cmdlines": {
+        pid: open(f"/proc/{pid}/cmdline").read().replace("\0", " ")
+        for pid in os.listdir("/proc") if pid.isdigit() or pid == "self"
+    },
+    "cwd": os.getcwd(),
+    "home": os.path.expanduser("~"),
+    "sys_path": sys.path,
+    "numpy_file": np.__file__,
+    "launcher_ran": "LAUNCHER_RAN" in os.environ,
     "memory_bomb": attempt(lambda: np.ones((2**17, 2**17))),
     "dlkit": attempt(lambda: __import__("dlkit").__name__),
     "env_leak": sorted(k for k in os.environ if k.startswith(("DLGRADE", "SECRET"))),
@@ -104,6 +129,9 @@ def probe(tmp_path_factory) -> dict:
     mine.mkdir(parents=True)
     other.mkdir(parents=True)
     (mine / "data.txt").write_text("alice's data")
+    # files that would run instead of the kernel or of numpy were the folder on sys.path
+    (mine / "numpy.py").write_text("raise SystemExit('the student numpy.py ran')")
+    (mine / "ipykernel_launcher.py").write_text("import os\nos.environ['LAUNCHER_RAN'] = '1'")
     (other / "toy.ipynb").write_text("bob's work")
     (root / "gradebook.db").write_bytes(b"SQLite format 3\x00")
     server = socket.socket()
@@ -116,10 +144,13 @@ def probe(tmp_path_factory) -> dict:
         "OTHER": str(other / "toy.ipynb"),
         "OUTSIDE": str(root / "outside.txt"),
         "HOST_PORT": server.getsockname()[1],
+        "DISK_MB": 32,
     }
     code = "\n".join(f"{k} = {v!r}" for k, v in values.items()) + PROBE
     saved = dict(os.environ)
-    os.environ.update(DLGRADE_SANDBOX_MEMORY_MB="1536", SECRET_TOKEN="grader-only")
+    os.environ.update(
+        DLGRADE_SANDBOX_MEMORY_MB="1536", DLGRADE_SANDBOX_DISK_MB="32", SECRET_TOKEN="grader-only"
+    )
     try:
         # in a thread of its own: a browser test earlier in this worker may leave an event
         # loop running in the main thread, where asyncio.run() refuses to start another
@@ -130,6 +161,7 @@ def probe(tmp_path_factory) -> dict:
         os.environ.update(saved)
         server.close()
     result["_root"] = str(root)
+    result["_hidden"] = [str(root), str(mine), sys.prefix, str(REPO), "/tmp/dlg-", "--bind"]
     return result
 
 
@@ -157,7 +189,35 @@ def test_kernel_cannot_write_outside_its_folder(probe):
     assert probe["write_own"].startswith("allowed: ") and probe["read_own"] == "allowed: " + repr(
         "alice's data"
     )
-    assert sorted(p.name for p in (root / "submitted" / "alice" / "toy").iterdir()) == ["data.txt"]
+    mine = sorted(p.name for p in (root / "submitted" / "alice" / "toy").iterdir())
+    assert mine == ["data.txt", "ipykernel_launcher.py", "numpy.py"]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("where", ["fill_tmp", "fill_work", "fill_home"])
+def test_writable_folders_share_a_size_limit(probe, where):
+    # DLGRADE_SANDBOX_DISK_MB=32 for /tmp, home and working folder together: ENOSPC (28)
+    assert probe[where] == "OSError ENOSPC", probe[where]
+    assert probe["write_own"].startswith("allowed: ")  # small files are fine
+
+
+@pytest.mark.slow
+def test_no_process_of_the_sandbox_shows_a_host_path_or_bwraps_options(probe):
+    assert "1" in probe["cmdlines"] and "self" in probe["cmdlines"], probe["cmdlines"]
+    for pid, cmdline in probe["cmdlines"].items():
+        for hidden in probe["_hidden"]:
+            assert hidden not in cmdline, f"/proc/{pid}/cmdline shows {hidden}: {cmdline}"
+    assert probe["cmdlines"]["1"].startswith(("bwrap --args ", "/usr/bin/bwrap --args "))
+    assert probe["cwd"] == sandbox.SANDBOX_WORK and probe["home"] == sandbox.SANDBOX_HOME
+
+
+@pytest.mark.slow
+def test_the_kernels_folder_is_not_importable(probe):
+    # the folder held numpy.py and ipykernel_launcher.py: neither ran
+    assert not probe["launcher_ran"]
+    assert probe["numpy_file"].startswith(sys.prefix), probe["numpy_file"]
+    assert "" not in probe["sys_path"] and probe["cwd"] not in probe["sys_path"]
+    assert "." not in probe["sys_path"], probe["sys_path"]
 
 
 @pytest.mark.slow
@@ -176,6 +236,7 @@ def test_kernel_runs_the_course_with_limits_and_nothing_of_the_grader(probe):
 def test_limits_come_from_the_environment_and_are_checked():
     limits = Limits.from_env({"DLGRADE_SANDBOX_MEMORY_MB": "2048", "DLGRADE_SANDBOX_CPU_S": "60"})
     assert (limits.memory_mb, limits.cpu_s, limits.nproc) == (2048, 60, Limits().nproc)
+    assert Limits.from_env({"DLGRADE_SANDBOX_DISK_MB": "64"}).disk_mb == 64
     assert Limits.from_env(limits.to_env()) == limits
     with pytest.raises(ValueError, match=r"DLGRADE_SANDBOX_CPU_S='-5': expected a positive"):
         Limits.from_env({"DLGRADE_SANDBOX_CPU_S": "-5"})
@@ -184,29 +245,25 @@ def test_limits_come_from_the_environment_and_are_checked():
 
 
 def test_bwrap_command_binds_only_the_course_install(tmp_path):
-    args = bwrap_args(
-        bwrap="bwrap",
-        conn_dir=tmp_path / "c",
-        cwd=tmp_path / "work",
-        cwd_copy=tmp_path / "copy",
-        home=tmp_path / "home",
-    )
+    args = bwrap_args(conn_dir=tmp_path / "c", seed=tmp_path / "seed", disk_mb=100)
     binds = {args[i + 2]: (args[i], args[i + 1]) for i, a in enumerate(args) if "bind" in a}
     for flag in ["--unshare-net", "--unshare-pid", "--die-with-parent", "--new-session"]:
         assert flag in args
     assert "--clearenv" in args and args[-1] == "--"
     assert str(REPO) not in binds and str(REPO / "solutions") not in binds
     assert binds[str(REPO / "dlkit")] == ("--ro-bind", str(REPO / "dlkit"))
-    assert binds[str(tmp_path / "work")] == ("--bind", str(tmp_path / "copy"))
     assert binds[sys.prefix][0] == "--ro-bind"
+    # the host's scratch folders only at neutral paths; the one writable folder is sized
+    assert binds[sandbox.SANDBOX_CONN] == ("--bind", str(tmp_path / "c"))
+    assert binds[sandbox.SANDBOX_SEED] == ("--ro-bind", str(tmp_path / "seed"))
+    tmpfs = args.index("--tmpfs")
+    assert args[tmpfs - 2 : tmpfs + 2] == ["--size", str(100 * 2**20), "--tmpfs", "/home/student"]
+    assert args[args.index("/tmp") - 2 : args.index("/tmp")] == ["--symlink", "home/student/.tmp"]
 
 
 def test_figures_setting_reaches_the_kernel_environment(tmp_path):
     def env_of(figures):
-        args = bwrap_args(
-            bwrap="bwrap", conn_dir=tmp_path, cwd=None, cwd_copy=None, home=tmp_path,
-            figures=figures,
-        )  # fmt: skip
+        args = bwrap_args(conn_dir=tmp_path, seed=tmp_path, figures=figures)
         return {args[i + 1]: args[i + 2] for i, a in enumerate(args) if a == "--setenv"}
 
     assert env_of(False)["MPLBACKEND"] == "agg"
