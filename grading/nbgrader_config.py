@@ -15,7 +15,7 @@ from dlgrade.execute import GuardedExecute
 from dlgrade.feedback import HideHiddenTests
 from dlgrade.paths import COURSE_ID, Layout
 from dlgrade.preprocessors import ReinsertMissingCells, StderrToStdout, StripWidgetState
-from dlgrade.tamper import InjectGuard, ScanStudentCode, TamperStructure, VerifyGuard
+from dlgrade.tamper import ScanStudentCode, TamperStructure
 from nbgrader.converters import Autograde, GenerateAssignment, GenerateFeedback
 from nbgrader.preprocessors import ClearOutput, Execute, GetGrades, OverwriteCells
 
@@ -74,14 +74,11 @@ autograde = _defaults(Autograde, "autograde_preprocessors")
 autograde.insert(autograde.index(Execute) + 1, StderrToStdout)
 # A kernel that dies or ignores the interrupt no longer aborts the submission: the cells that
 # ran keep their results, the rest score 0, and the outcome is recorded for `dlgrade grade`.
+# Test cells run in a grader process apart from the student's kernel (dlgrade/harness.py): no
+# student code shares a process with a verdict, an expected value or the graded reference.
 # With DLGRADE_SANDBOX=1 (set by `dlgrade grade`) the kernel runs in bubblewrap (sandbox.py).
 autograde[autograde.index(Execute)] = GuardedExecute
 c.GuardedExecute.sandbox = os.environ.get("DLGRADE_SANDBOX", "") == "1"
-# The runtime guard: grader cells around the execution, removed again right after it.
-_run = next(i for i, p in enumerate(autograde) if isinstance(p, type) and issubclass(p, Execute))
-autograde.insert(_run, InjectGuard)
-autograde.insert(autograde.index(StderrToStdout) + 1, VerifyGuard)
-c.InjectGuard.forbidden = [str(layout.source), str(layout.state), str(layout.config_dir)]
 c.Autograde.autograde_preprocessors = autograde
 
 # --- feedback --------------------------------------------------------------------------------

@@ -4,6 +4,10 @@ A student's ``mlp_forward`` calls their own ``affine_forward`` and ``relu``. If 
 wrong, ``mlp_forward`` would fail too and the same mistake would cost points twice. Inside
 ``with using(globals(), relu=F.relu): ...`` the notebook's ``relu`` is the reference, because
 Python looks global names up when a function runs; the student's own is restored after.
+
+While a unit is graded, test cells run in a grader process apart from the student's kernel
+(``dlgrade.harness``); there ``globals()`` is the grader's namespace, which knows how to make
+the same substitution in the kernel (its ``substitute`` method), and ``using`` defers to it.
 """
 
 from __future__ import annotations
@@ -24,6 +28,11 @@ def using(namespace: MutableMapping[str, Any], **replacements: Any) -> Iterator[
         raise TypeError(
             f"namespace must be a dict such as globals(); got {type(namespace).__name__}"
         )
+    substitute = getattr(namespace, "substitute", None)
+    if type(namespace) is not dict and callable(substitute):  # the grader's namespace
+        with substitute(**replacements):
+            yield
+        return
     saved = {name: namespace.get(name, _MISSING) for name in replacements}
     namespace.update(replacements)
     try:

@@ -1,10 +1,8 @@
-"""The tamper checks of dlgrade/tamper*.py and dlgrade/guard_kernel.py.
+"""The tamper checks of dlgrade/tamper*.py: flags for review, not defences of the verdict.
 
-* The static scan: every tampering construct is found (with its line), correct code is not --
-  measured over every unit's solution and every mutant in tests/grading/mutants/.
-* The runtime guard, in a real kernel (nbclient, no nbgrader): a clean notebook gets no flag;
-  patches are flagged *and undone* before the next grader cell; a check cell that a student's
-  input transformer blanks, or a forged report, is flagged.
+The static scan finds every tampering construct (with its line) and leaves correct code alone
+-- measured over every unit's solution and every mutant in tests/grading/mutants/. (Verdicts
+are protected by running test cells apart from student code: tests/grading/test_harness.py.)
 """
 
 from __future__ import annotations
@@ -12,16 +10,13 @@ from __future__ import annotations
 import nbformat
 import pytest
 from dlgrade.tamper import (
-    InjectGuard,
-    VerifyGuard,
-    _verify,
     _visible,
     add_flag,
     flags_of,
 )
 from dlgrade.tamper_scan import defined_names, grader_bindings, scan_cell
 from grading_harness import REPO, load_mutants, nbgrader_meta, without_solution_markers
-from nbformat.v4 import new_code_cell, new_notebook
+from nbformat.v4 import new_notebook
 
 UNITS = sorted(p.name for p in (REPO / "solutions").iterdir() if (p / f"{p.name}.ipynb").is_file())
 SETUP = (
@@ -174,150 +169,9 @@ def test_visible_part_of_a_test_cell():
     assert _visible(source) == "a = 1\nb = 3"
 
 
-def _report_cell(text: str):
-    cell = new_code_cell("")
-    cell.outputs = [nbformat.v4.new_output("stream", name="stdout", text=text)]
-    return cell
-
-
-def test_reports_are_verified():
-    import hashlib
-    import hmac
-
-    key, nonce, body = b"k" * 32, "run-3", '[["patched-module", "numpy.isclose"]]'
-    mac = hmac.new(key, f"{nonce}|{body}".encode(), hashlib.sha256).hexdigest()
-    good = _report_cell(f"DLGRADE-GUARD {nonce} {mac} {body}\n")
-    assert _verify(good, nonce, key) == [("patched-module", "numpy.isclose")]
-    assert _verify(good, "run-4", key) is None  # replayed from another check
-    assert _verify(good, nonce, b"other key" * 4) is None
-    forged = _report_cell(f"DLGRADE-GUARD {nonce} {'0' * 64} []\n")
-    assert _verify(forged, nonce, key) is None
-    twice = _report_cell(f"DLGRADE-GUARD {nonce} {mac} {body}\nDLGRADE-GUARD {nonce} x []\n")
-    assert _verify(twice, nonce, key) is None
-    assert _verify(_report_cell(""), nonce, key) is None
-
-
-# --- the guard in a real kernel --------------------------------------------------------------
-def _graded(source: str, grade_id: str):
-    cell = new_code_cell(source)
-    cell.metadata["nbgrader"] = {
-        "grade": True,
-        "grade_id": grade_id,
-        "locked": True,
-        "points": 1,
-        "solution": False,
-        "schema_version": 3,
-    }
-    return cell
-
-
-def _answer(source: str):
-    cell = new_code_cell(source)
-    cell.metadata["nbgrader"] = {
-        "grade": False,
-        "grade_id": "answer",
-        "locked": False,
-        "solution": True,
-        "schema_version": 3,
-    }
-    return cell
-
-
-def _run_guarded(tmp_path, name: str, answer: str):
-    """Execute setup / answer / test / test under the guard, in ``tmp_path/name``; return the
-    notebook (guard cells removed) and its flags. ``tmp_path/secret`` is a forbidden folder."""
-    from nbclient import NotebookClient
-
-    folder = tmp_path / name
-    folder.mkdir()
-    setup = new_code_cell(SETUP)
-    setup.metadata["nbgrader"] = {
-        "grade": False,
-        "grade_id": "setup",
-        "locked": True,
-        "solution": False,
-        "schema_version": 3,
-    }
-    test = "assert not np.isclose(1.0, 2.0)\nassert_close(np.ones(2), np.ones(2))\nprint('checked')"
-    nb = new_notebook(cells=[setup, _answer(answer), _graded(test, "t1"), _graded(test, "t2")])
-    nb.metadata["kernelspec"] = {
-        "name": "python3",
-        "display_name": "Python 3",
-        "language": "python",
-    }
-    resources = {"metadata": {"path": str(folder)}}
-    guard = InjectGuard(forbidden=[str(tmp_path / "secret")])
-    nb, resources = guard.preprocess(nb, resources)
-    assert (folder / ".dlgrade-guard-key").is_file()
-    NotebookClient(nb, timeout=60, allow_errors=True, resources=resources).execute()
-    assert not (folder / ".dlgrade-guard-key").exists(), "the kernel must delete the key"
-    nb, _ = VerifyGuard().preprocess(nb, resources)
-    assert len(nb.cells) == 4, "the guard's cells must be removed"
-    return nb, flags_of(nb)
-
-
-def _errors(nb) -> dict[str, str]:
-    return {
-        nbgrader_meta(c).get("grade_id"): o.ename
-        for c in nb.cells
-        for o in c.get("outputs", [])
-        if o.output_type == "error"
-    }
-
-
-@pytest.fixture
-def secret(tmp_path):
-    (tmp_path / "secret").mkdir()
-    (tmp_path / "secret" / "answers.txt").write_text("42")
-    return tmp_path / "secret" / "answers.txt"
-
-
-@pytest.mark.slow
-def test_guard_leaves_a_clean_notebook_alone(tmp_path):
-    clean = "import math\ndef answer(x):\n    return math.sqrt(x)\nprint(answer(4.0))"
-    nb, flags = _run_guarded(tmp_path, "clean", clean)
-    assert flags == [], flags
-    assert _errors(nb) == {}
-
-
-@pytest.mark.slow
-def test_guard_flags_and_undoes_patches(tmp_path):
-    patch = "np.isclose = lambda a, b, **k: True\nassert_close = print"
-    nb, flags = _run_guarded(tmp_path, "patch", patch)
-    checks = {f["check"] for f in flags}
-    assert {"patched-module", "redefined-helper"} <= checks, flags
-    assert {f["cell"] for f in flags} == {"t1"}, "found before the first test, reported once"
-    assert _errors(nb) == {}, "the genuine helpers were put back before the tests ran"
-
-
-@pytest.mark.slow
-def test_guard_notices_blanked_checks(tmp_path):
-    blank = (
-        "get_ipython().input_transformers_cleanup.append(\n"
-        "    lambda lines: ['pass\\n'] if 'audit' in ''.join(lines) else lines)"
-    )
-    _, flags = _run_guarded(tmp_path, "blank", blank)
-    assert "guard-missing" in {f["check"] for f in flags}, flags
-
-
-@pytest.mark.slow
-def test_guard_blocks_reaching_out(tmp_path, secret):
-    reach = (
-        "import sys\n"
-        "try:\n    sys._getframe(0)\nexcept RuntimeError as exc:\n    print('1', exc)\n"
-        f"try:\n    open({str(secret)!r})\nexcept RuntimeError as exc:\n    print('2', exc)\n"
-        "sys.addaudithook(lambda *a: None)\n"
-    )
-    nb, flags = _run_guarded(tmp_path, "reach", reach)
-    details = " ".join(f["reason"] for f in flags)
-    assert "sys._getframe" in details and "audit hook" in details, flags
-    assert str(secret) in details, flags
-    printed = "".join(o.get("text", "") for o in nb.cells[1].outputs)
-    assert printed.count("blocked by the grader") == 2, printed
-
-
 def test_registered_in_every_autograde_path(monkeypatch):
     """The checks sit in nbgrader's own chains, so plain and class-wide grading both run them."""
+    from dlgrade.execute import GuardedExecute
     from dlgrade.feedback import HideHiddenTests
     from dlgrade.paths import REPO_ROOT
     from dlgrade.preprocessors import ReinsertMissingCells, StderrToStdout
@@ -337,8 +191,7 @@ def test_registered_in_every_autograde_path(monkeypatch):
     ]
     autograde = c.Autograde.autograde_preprocessors
     run = next(i for i, p in enumerate(autograde) if issubclass(p, Execute))
-    assert autograde[run - 1] is InjectGuard
-    assert autograde[autograde.index(StderrToStdout) + 1] is VerifyGuard
-    assert run < autograde.index(VerifyGuard)
+    assert autograde[run] is GuardedExecute  # test cells run in the grader process
+    assert autograde[run + 1] is StderrToStdout
     feedback = c.GenerateFeedback.preprocessors
     assert feedback[feedback.index(GetGrades) + 1] is HideHiddenTests
