@@ -254,7 +254,7 @@ class GuardedExecute(Execute):
             outputs=[],
             execution_count=None,
         )
-        kernel = asyncio.ensure_future(self.async_execute_cell(agent, index, store_history=False))
+        kernel = asyncio.ensure_future(self.async_execute_cell(agent, index, store_history=True))
         verdict = asyncio.ensure_future(
             asyncio.to_thread(grader.wait, None if timeout is None else timeout + 5)
         )
@@ -270,6 +270,7 @@ class GuardedExecute(Execute):
         finally:
             self.nb.cells[index] = cell  # nbclient stored the agent's cell in its place
         cell.outputs = [*_kernel_text(agent), *(NotebookNode(o) for o in result["outputs"])]
+        cell.execution_count = agent.get("execution_count")
         cell.metadata.setdefault(METADATA_KEY, {})["verdict"] = (
             "passed" if result["passed"] else "failed"
         )

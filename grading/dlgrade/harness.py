@@ -232,7 +232,10 @@ def _error_output(exc: BaseException) -> dict:
     the student's code, the student's own frames (never the grader's: hidden tests)."""
     from dlkit.testing.remote import RemoteError
 
-    if isinstance(exc, RemoteError):
+    if isinstance(exc, RemoteError) and exc.ename == "KeyboardInterrupt":
+        ename, evalue = "CellTimeoutError", "the code under test ran out of time and was stopped"
+        frames = list(exc.remote_traceback)
+    elif isinstance(exc, RemoteError):
         ename, evalue, frames = exc.ename, exc.evalue, list(exc.remote_traceback)
     elif isinstance(exc, KeyboardInterrupt):
         ename, evalue, frames = "TimeoutError", "the test ran out of time", []

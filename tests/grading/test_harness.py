@@ -12,6 +12,7 @@ import threading
 
 import pytest
 from dlgrade.harness import Grader
+
 from dlkit.testing.remote import serve
 
 SETUP = """
