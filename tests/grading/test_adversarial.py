@@ -158,12 +158,15 @@ def _auto(result, student) -> dict[str, float]:
 def test_case_outcome(corpus, item):
     record = corpus["statuses"].get(item.name)
     assert record is not None, f"{item.name}: no status recorded; dlgrade said:\n{corpus['log']}"
-    assert record["status"] == item.status, (
+    allowed = item.status if isinstance(item.status, tuple) else (item.status,)
+    assert record["status"] in allowed, (
         f"{item.name} ({item.what}): status {record['status']!r}, expected {item.status!r}; "
         f"reason: {record['reason']}"
     )
     flags = corpus["notebooks"].get(item.name, {}).get("flags", [])
-    if item.flags:
+    if item.flags is None:
+        pass  # an attack on the verdict: the static scan may or may not notice it
+    elif item.flags:
         fired = {f["check"] for f in flags}
         assert fired & set(item.flags), (
             f"{item.name}: none of the checks {item.flags} fired; flags: {flags}"

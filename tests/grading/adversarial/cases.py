@@ -102,11 +102,11 @@ class Case:
 
     name: str  # the student id
     what: str  # what the submission does, in one line
-    status: str  # graded / flagged / invalid / missing / crashed / timed_out
+    status: str | tuple[str, ...]  # graded / flagged / invalid / missing / crashed / timed_out
     build: Callable[[Context], dict[str, bytes] | None]  # submission folder's files; None: none
     points: str | dict[str, float] | None = FULL  # None: not in the gradebook at all
     at_most: bool = False
-    flags: tuple[str, ...] = ()  # tamper checks of which at least one must fire
+    flags: tuple[str, ...] | None = ()  # checks of which one must fire (None: not judged)
     not_in_output: tuple[str, ...] = ()  # text that must not appear in any cell output
     files_absent: tuple[str, ...] = ()  # paths (relative to the run's state) never written
 
@@ -255,6 +255,247 @@ def _malformed(ctx: Context):
     text = nbformat.writes(ctx.solved())
     return {NOTEBOOK: text[: len(text) // 2].encode()}
 
+
+# --- attacks on the verdict itself (grading issue 12): none may buy a point ------------------
+# ipykernel replies "ok" for a failing cell once showtraceback forgets the error.
+FAKE_OK_REPLY = """
+_shell = get_ipython()
+_name = "show" + "traceback"
+def _quiet(*args, **kwargs):
+    _shell.displayhook.exec_result.error_in_exec = None
+setattr(_shell, _name, _quiet)
+"""
+REFERENCE_F = """
+def sigmoid(z):
+    return F.sigmoid(z)
+"""
+REFERENCE_IMPORTLIB = """
+import importlib
+
+def sigmoid(z):
+    return importlib.import_module("dl" + "kit.functional").sigmoid(z)
+"""
+REFERENCE_DUNDER_IMPORT = """
+def sigmoid(z):
+    return __import__("dlkit.functional", fromlist=["sigmoid"]).sigmoid(z)
+"""
+REFERENCE_AUTOGRAD = """
+from dlkit import autograd as _A
+
+def sigmoid(z):
+    return _A.Tensor(np.asarray(z, dtype=float)).sigmoid().data
+"""
+REFERENCE_SOURCE_FILE = """
+import inspect as _inspect
+
+_namespace = {}
+exec(open(_inspect.getsourcefile(F.sigmoid)).read(), _namespace)
+
+def sigmoid(z):
+    return _namespace["sigmoid"](z)
+"""
+LAZY_ARRAY = """
+class _Lazy:
+    def __init__(self, z):
+        self.z = z
+
+    def __array__(self, dtype=None, copy=None):
+        return F.sigmoid(self.z)
+
+def sigmoid(z):
+    return _Lazy(z)
+"""
+EQUALS_ANYTHING = """
+class _Agree(np.ndarray):
+    def __eq__(self, other):
+        return np.ones(np.shape(self), dtype=bool)
+
+    def __sub__(self, other):
+        return np.zeros(np.shape(self))
+
+    __rsub__ = __sub__
+
+def sigmoid(z):
+    return np.zeros(np.shape(z)).view(_Agree)
+"""
+FLOAT_AGREES = """
+class _Near(float):
+    def __eq__(self, other):
+        return True
+
+    def __sub__(self, other):
+        return 0.0
+
+    __rsub__ = __sub__
+
+def bce_loss(p, y, eps=1e-12):
+    return _Near(0.0)
+"""
+READS_EXPECTED = """
+def sigmoid(z):
+    g = globals()
+    for name in ("expected", "z_t"):
+        if name in g and np.shape(g[name]) == np.shape(z):
+            return g[name]
+    return 1.0 / (1.0 + np.exp(z))
+"""
+PATCH_WHILE_TESTED = """
+import builtins as _b
+import dlkit.testing as _t
+import dlkit.testing.compare as _c
+
+_real_import = _b.__import__
+
+def _import(name, *args, **kwargs):  # every test cell imports: patch the checks on the way
+    _c.assert_close = _t.assert_close = lambda *a, **k: None
+    return _real_import(name, *args, **kwargs)
+
+_b.__import__ = _import
+"""
+FOREIGN_FILENAME = """
+exec(compile(
+    "import dlkit.testing.compare as c\\n"
+    "c.assert_close = lambda *a, **k: None\\n"
+    "c.np.isclose = lambda a, b, **k: c.np.ones(c.np.broadcast(a, b).shape, bool)\\n",
+    "/usr/lib/python3/dist-packages/dlkit/testing/compare.py", "exec"))
+"""
+LAUNCHER_FILE = b"""
+import builtins
+builtins.abs = lambda x: 0
+import dlkit.testing.compare as c
+c.assert_close = lambda *a, **k: None
+from ipykernel import kernelapp as app
+app.launch_new_instance()
+"""
+PRINTS_A_LOT = """
+for _ in range(20):
+    print("x" * 1_000_000)
+"""
+
+
+def _answer_with(name: str, code: str):
+    def build(ctx: Context):
+        return _json(ctx.solved({name: code}))
+
+    return build
+
+
+def _nested_lists(ctx: Context):
+    text = nbformat.writes(ctx.solved())
+    deep = "[" * 100_000 + "]" * 100_000
+    return {
+        NOTEBOOK: text.replace('"metadata": {', '"deep": ' + deep + ', "metadata": {', 1).encode()
+    }
+
+
+def _many_cells(ctx: Context):
+    nb = ctx.solved()
+    nb.cells += [nbformat.v4.new_code_cell("1") for _ in range(50_000)]
+    return _json(nb)
+
+
+def _launcher(ctx: Context):
+    return {
+        **_json(ctx.solved({"sigmoid": WRONG_SIGMOID})),
+        "ipykernel_launcher.py": LAUNCHER_FILE,
+        "numpy.py": LAUNCHER_FILE,
+    }
+
+
+def _verdict_attack(name: str, what: str, build, **kw) -> Case:
+    kw.setdefault("points", REFERENCE)
+    return Case(name, what, ("graded", "flagged"), build, flags=None, **kw)
+
+
+VERDICT_ATTACKS = [
+    _verdict_attack(
+        "fake_ok_reply",
+        "wrong sigmoid; showtraceback replaced so that a failing cell is reported ok",
+        _with_sigmoid_extra(FAKE_OK_REPLY),
+    ),
+    _verdict_attack(
+        "reference_F",
+        "sigmoid calls the setup cell's F.sigmoid",
+        _answer_with("sigmoid", REFERENCE_F),
+    ),
+    _verdict_attack(
+        "reference_importlib",
+        "sigmoid imports dlkit's reference by a built name",
+        _answer_with("sigmoid", REFERENCE_IMPORTLIB),
+    ),
+    _verdict_attack(
+        "reference_dunder_import",
+        "sigmoid reaches dlkit's reference by __import__",
+        _answer_with("sigmoid", REFERENCE_DUNDER_IMPORT),
+    ),
+    _verdict_attack(
+        "reference_autograd",
+        "sigmoid through dlkit's autograd Tensor.sigmoid",
+        _answer_with("sigmoid", REFERENCE_AUTOGRAD),
+    ),
+    _verdict_attack(
+        "reference_source_file",
+        "sigmoid exec's dlkit's source file read from disk",
+        _answer_with("sigmoid", REFERENCE_SOURCE_FILE),
+    ),
+    _verdict_attack(
+        "lazy_array",
+        "sigmoid returns an object whose __array__ calls the reference",
+        _answer_with("sigmoid", LAZY_ARRAY),
+    ),
+    _verdict_attack(
+        "equals_anything",
+        "sigmoid returns an array subclass equal to anything",
+        _answer_with("sigmoid", EQUALS_ANYTHING),
+    ),
+    _verdict_attack(
+        "float_agrees",
+        "bce_loss returns a float subclass equal to anything",
+        _answer_with("bce_loss", FLOAT_AGREES),
+        points={"test_bce_loss": 0.0},
+    ),
+    _verdict_attack(
+        "reads_expected",
+        "sigmoid returns the test's expected values from globals",
+        _answer_with("sigmoid", READS_EXPECTED),
+    ),
+    _verdict_attack(
+        "patch_while_tested",
+        "wrong sigmoid; the checks patched by an __import__ hook only while test cells run",
+        _with_sigmoid_extra(PATCH_WHILE_TESTED),
+    ),
+    _verdict_attack(
+        "foreign_filename",
+        "wrong sigmoid; the checks patched from code compiled under dlkit's own file name",
+        _with_sigmoid_extra(FOREIGN_FILENAME),
+    ),
+    _verdict_attack(
+        "launcher_file",
+        "wrong sigmoid; ipykernel_launcher.py and numpy.py beside the notebook",
+        _launcher,
+    ),
+    Case(
+        "nested_lists",
+        "a notebook nesting 100,000 JSON lists",
+        "invalid",
+        _nested_lists,
+        points=None,
+    ),
+    Case(
+        "many_cells",
+        "the solution followed by 50,000 code cells",
+        "invalid",
+        _many_cells,
+        points=None,
+    ),
+    Case(
+        "prints_a_lot",
+        "correct code that prints 20 MB in one cell",
+        "graded",
+        _answer_with("perceptron_predict", NOISY_CORRECT["perceptron_predict"] + PRINTS_A_LOT),
+        not_in_output=("x" * 2_000_000,),
+    ),
+]
 
 CASES = [
     Case("correct", "the solution", "graded", lambda c: _json(c.solved())),
@@ -444,6 +685,7 @@ CASES = [
         "graded",
         lambda c: {f"{UNIT} (1).ipynb": nbformat.writes(c.solved()).encode()},
     ),
+    *VERDICT_ATTACKS,
 ]
 
 
