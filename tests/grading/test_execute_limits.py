@@ -78,7 +78,9 @@ def _auto(run, student) -> dict[str, float]:
 
 def _cell(run, student, grade_id) -> dict:
     nb = run["notebooks"][student]["nb"]
-    return next(c for c in nb["cells"] if c["metadata"].get("nbgrader", {}).get("grade_id") == grade_id)
+    return next(
+        c for c in nb["cells"] if c["metadata"].get("nbgrader", {}).get("grade_id") == grade_id
+    )
 
 
 def test_the_budget_stops_a_slow_submission(run):
