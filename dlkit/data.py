@@ -14,7 +14,11 @@ from typing import Any
 import numpy as np
 
 from ._validate import as_array, check_shape
+from .bpe import BPE, CHUNK_PATTERN, Merge
+from .corpus import TEXTS, load_text, python_docs_text, split_text, text_batches
+from .seqtasks import BRACKETS, bracket_task, copy_task
 from .shapes import SHAPE_KINDS, make_shapes
+from .text import TOKEN_PATTERN, CharVocab, WordVocab, pad_sequences, tokenize
 
 __all__ = [
     "make_blobs",
@@ -30,6 +34,23 @@ __all__ = [
     "standardize",
     "make_shapes",
     "SHAPE_KINDS",
+    # text and sequences (unit 09): dlkit/text.py, bpe.py, corpus.py, seqtasks.py
+    "CharVocab",
+    "WordVocab",
+    "tokenize",
+    "TOKEN_PATTERN",
+    "pad_sequences",
+    "BPE",
+    "Merge",
+    "CHUNK_PATTERN",
+    "load_text",
+    "python_docs_text",
+    "TEXTS",
+    "split_text",
+    "text_batches",
+    "copy_task",
+    "bracket_task",
+    "BRACKETS",
 ]
 
 
