@@ -54,6 +54,7 @@ from .normalization_functions import (
     layer_norm,
     weight_norm,
 )
+from .recurrent_functions import embedding, gru, last_step, lstm, rnn, sequence_cross_entropy
 from .regularization_functions import dropout, l1_penalty, l2_penalty
 from .scalar import Value
 from .tensor import Tensor, tensor
@@ -94,3 +95,4 @@ __all__ += ["dropout", "l1_penalty", "l2_penalty"]
 __all__ += ["batch_norm", "group_norm", "instance_norm", "layer_norm", "weight_norm"]
 __all__ += ["avg_pool2d", "conv2d", "max_pool2d"]
 __all__ += ["concat", "depthwise_conv2d", "pad2d"]
+__all__ += ["embedding", "gru", "last_step", "lstm", "rnn", "sequence_cross_entropy"]

@@ -20,12 +20,14 @@ from .activations import (
 )
 from .conv import conv2d_backward, conv2d_forward, conv2d_naive
 from .depthwise import depthwise_conv2d_backward, depthwise_conv2d_forward
+from .embedding import embedding_backward, embedding_forward
 from .group_norm import (
     groupnorm_backward,
     groupnorm_forward,
     instancenorm_backward,
     instancenorm_forward,
 )
+from .gru import gru_backward, gru_forward, gru_step_backward, gru_step_forward
 from .linear import affine_backward, affine_forward
 from .losses import (
     binary_cross_entropy,
@@ -36,6 +38,7 @@ from .losses import (
     softmax_cross_entropy,
     sparse_categorical_cross_entropy,
 )
+from .lstm import lstm_backward, lstm_forward, lstm_step_backward, lstm_step_forward
 from .mlp import mlp_forward
 from .normalization import (
     batchnorm_backward,
@@ -45,6 +48,8 @@ from .normalization import (
 )
 from .pool import avgpool2d_backward, avgpool2d_forward, maxpool2d_backward, maxpool2d_forward
 from .regularization import dropout_backward, dropout_forward, l1_penalty, l2_penalty
+from .rnn import rnn_backward, rnn_forward, rnn_step_backward, rnn_step_forward
+from .sequence import clip_grad_norm, sample, sequence_cross_entropy
 from .weight_norm import weightnorm_backward, weightnorm_forward
 
 __all__ = [
@@ -90,3 +95,8 @@ __all__ += [
 __all__ += ["conv2d_backward", "conv2d_forward", "conv2d_naive"]
 __all__ += ["avgpool2d_backward", "avgpool2d_forward", "maxpool2d_backward", "maxpool2d_forward"]
 __all__ += ["depthwise_conv2d_backward", "depthwise_conv2d_forward"]
+__all__ += ["embedding_backward", "embedding_forward"]
+__all__ += ["rnn_backward", "rnn_forward", "rnn_step_backward", "rnn_step_forward"]
+__all__ += ["lstm_backward", "lstm_forward", "lstm_step_backward", "lstm_step_forward"]
+__all__ += ["gru_backward", "gru_forward", "gru_step_backward", "gru_step_forward"]
+__all__ += ["clip_grad_norm", "sample", "sequence_cross_entropy"]

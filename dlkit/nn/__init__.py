@@ -7,6 +7,8 @@
   ``evaluate`` and ``predict``, methods of every module; ``callbacks.py``: ``History``,
   ``EarlyStopping``, ``LearningRateScheduler``, ``LambdaCallback``, ``LiveCurves``;
   ``regularization.py``: :class:`Dropout`.
+* ``recurrent.py``: :class:`Embedding`, :class:`RNN`, :class:`LSTM`, :class:`GRU`, and
+  ``clip_grad_norm_``.
 
 Every name is re-exported here: ``from dlkit.nn import Linear``.
 """
@@ -31,6 +33,7 @@ from .normalization import (
     WeightNormLinear,
 )
 from .progress import ProgressBar
+from .recurrent import GRU, LSTM, RNN, Embedding, clip_grad_norm_
 from .regularization import Dropout
 from .training import TrainingSetup
 
@@ -56,3 +59,4 @@ __all__ += [
 ]
 __all__ += ["AvgPool2d", "Conv2d", "Flatten", "MaxPool2d"]
 __all__ += ["DepthwiseConv2d", "DepthwiseSeparableConv", "InceptionBlock", "ResidualBlock"]
+__all__ += ["GRU", "LSTM", "RNN", "Embedding", "clip_grad_norm_"]

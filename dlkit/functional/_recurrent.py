@@ -1,0 +1,180 @@
+"""Shared pieces of the recurrent kernels (``rnn.py``, ``lstm.py``, ``gru.py``).
+
+* :func:`check_step` and :func:`check_sequence` validate the arguments of a step function
+  and of a full-sequence function: one kind, one dtype and one device, the ranks, and the
+  sizes ``N``, ``T``, ``D``, ``H`` that the arrays must agree on. Every message names the
+  argument, the shape expected (with the sizes filled in) and the shape received.
+* :func:`check_upstream` checks a backward pass's upstream gradient against its cache.
+* Small backend shims that NumPy and torch spell differently: results written with
+  ``out=`` (no temporary arrays inside the time loop), time-major transposes, and the
+  column scale that turns a sigmoid into a ``tanh`` (:func:`sigmoid_scale`).
+
+Layout used inside the full-sequence kernels: **time-major** buffers ``(T, N, ...)``, so the
+slab of step ``t`` is one contiguous block ``buf[t]``; inputs and outputs keep the public
+batch-major ``(N, T, ...)`` layout.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from .._validate import check_floats
+from ..backend import is_torch, namespace
+from ._windows import contiguous, empty
+
+__all__ = [
+    "check_step",
+    "check_sequence",
+    "check_upstream",
+    "check_cache",
+    "tanh_into",
+    "mul_into",
+    "time_major",
+    "batch_major",
+    "sigmoid_scale",
+]
+
+
+def _shape(a: Any) -> tuple[int, ...]:
+    return tuple(int(s) for s in a.shape)
+
+
+def _expect(a: Any, name: str, expected: tuple[int, ...], labels: str, context: str) -> None:
+    """``a.shape == expected`` or a ValueError: ``name must have shape labels = expected``."""
+    if _shape(a) != expected:
+        raise ValueError(
+            f"{name} must have shape {labels} = {expected}{context}; got shape {_shape(a)}"
+        )
+
+
+def _check_weights(weights: dict[str, Any], d: int, h: int, gates: int, context: str) -> None:
+    """``Wx`` ``(D, G*H)``, ``Wh`` ``(H, G*H)`` and every bias ``(G*H,)``."""
+    g = "" if gates == 1 else str(gates)
+    for name, a in weights.items():
+        if name == "Wx":
+            _expect(a, name, (d, gates * h), f"(D, {g}H)", context)
+        elif name == "Wh":
+            _expect(a, name, (h, gates * h), f"(H, {g}H)", context)
+        else:
+            _expect(a, name, (gates * h,), f"({g}H,)", context)
+
+
+def check_step(
+    x: Any, states: dict[str, Any], weights: dict[str, Any], gates: int
+) -> tuple[Any, ...]:
+    """Validate one time step: ``x`` ``(N, D)``, each state ``(N, H)``, weights of ``gates``.
+
+    Returns ``(x, *states, *weights)`` as checked float arrays, in the order given.
+    """
+    arrays = check_floats(x=x, **states, **weights)
+    x = arrays[0]
+    if x.ndim != 2:
+        raise ValueError(
+            f"x must be 2-D with shape (N, D) (one time step); got {x.ndim}-D shape {_shape(x)}"
+            + (". For a whole sequence (N, T, D) use the *_forward function" if x.ndim == 3 else "")
+        )
+    n, d = _shape(x)
+    first = next(iter(states))
+    h0 = arrays[1]
+    if h0.ndim != 2 or int(h0.shape[0]) != n:
+        raise ValueError(
+            f"{first} must have shape (N, H) with N = {n} from x of shape {_shape(x)}; "
+            f"got shape {_shape(h0)}"
+        )
+    h = int(h0.shape[1])
+    context = f" for x of shape {_shape(x)} and {first} of shape {_shape(h0)}"
+    for name, a in list(zip(states, arrays[1:], strict=False))[1:]:
+        _expect(a, name, (n, h), "(N, H)", context)
+    _check_weights(dict(zip(weights, arrays[1 + len(states) :], strict=True)), d, h, gates, context)
+    return arrays
+
+
+def check_sequence(x: Any, h0: Any, weights: dict[str, Any], gates: int) -> tuple[Any, ...]:
+    """Validate a whole sequence: ``x`` ``(N, T, D)`` with ``T >= 1``, ``h0`` ``(N, H)``.
+
+    Returns ``(x, h0, *weights)`` as checked float arrays, in the order given.
+    """
+    arrays = check_floats(x=x, h0=h0, **weights)
+    x, h0 = arrays[0], arrays[1]
+    if x.ndim != 3:
+        raise ValueError(
+            f"x must be 3-D with shape (N, T, D) (batch, time, features); got {x.ndim}-D shape "
+            f"{_shape(x)}"
+            + (
+                ". For one time step use the *_step_forward function" if x.ndim == 2 else ""
+            )  # fmt: skip
+        )
+    n, t, d = _shape(x)
+    if t == 0:
+        raise ValueError(f"x must have at least one time step (T >= 1); got shape {_shape(x)}")
+    if h0.ndim != 2 or int(h0.shape[0]) != n:
+        raise ValueError(
+            f"h0 must have shape (N, H) with N = {n} from x of shape {_shape(x)}; "
+            f"got shape {_shape(h0)}"
+        )
+    context = f" for x of shape {_shape(x)} and h0 of shape {_shape(h0)}"
+    _check_weights(dict(zip(weights, arrays[2:], strict=True)), d, int(h0.shape[1]), gates, context)
+    return arrays
+
+
+def check_cache(cache: Any, cls: type, forward: str) -> None:
+    """``cache`` is the ``cls`` tuple that ``forward`` returned."""
+    if not isinstance(cache, cls):
+        raise TypeError(
+            f"cache must be the {cls.__name__} that {forward} returned; got {type(cache).__name__}"
+        )
+
+
+def check_upstream(name: str, grad: Any, like: Any, expected: tuple[int, ...], labels: str) -> Any:
+    """An upstream gradient ``grad`` of shape ``expected``, of ``like``'s kind and dtype."""
+    grad, _ = check_floats(**{name: grad, "the forward's arrays": like})
+    _expect(grad, name, expected, labels, " (the forward's output shape)")
+    return grad
+
+
+# -- backend shims ----------------------------------------------------------------------
+
+
+def tanh_into(a: Any, out: Any) -> Any:
+    """``tanh(a)`` written into ``out`` (``out`` may be ``a``)."""
+    if is_torch(out):
+        import torch
+
+        return torch.tanh(a, out=out)
+    return np.tanh(a, out=out)
+
+
+def mul_into(a: Any, b: Any, out: Any) -> Any:
+    """``a * b`` written into ``out``."""
+    if is_torch(out):
+        import torch
+
+        return torch.mul(a, b, out=out)
+    return np.multiply(a, b, out=out)
+
+
+def time_major(a: Any) -> Any:
+    """``(N, T, ...)`` -> a contiguous ``(T, N, ...)`` copy."""
+    xp = namespace(a)
+    return contiguous(xp.permute_dims(a, (1, 0, *range(2, a.ndim))))
+
+
+def batch_major(a: Any) -> Any:
+    """``(T, N, ...)`` -> a contiguous ``(N, T, ...)`` copy (the public layout)."""
+    return time_major(a)
+
+
+def sigmoid_scale(like: Any, pattern: tuple[float, ...], h: int) -> Any:
+    """A ``(G*H,)`` vector with ``pattern[k]`` on the columns of gate ``k``.
+
+    ``sigmoid(a) = (1 + tanh(a / 2)) / 2``, so the gates of a cell take ONE ``tanh`` over
+    the whole ``(N, G*H)`` slab when the columns of the sigmoid gates are scaled by 0.5
+    first (pattern entry 0.5; 1.0 for a ``tanh`` gate). Scaling by 0.5 is exact in binary
+    floating point, so ``x @ (Wx * s)`` is exactly ``(x @ Wx) * s``: no rounding is added.
+    """
+    s = empty((len(pattern) * h,), like)
+    for k, value in enumerate(pattern):
+        s[k * h : (k + 1) * h] = value
+    return s

@@ -1,0 +1,225 @@
+"""The LSTM cell, one step and a whole sequence, in torch's gate order i, f, g, o.
+
+With the pre-activations ``a = x Wx + h_prev Wh + b`` ``(N, 4H)`` cut into four ``(N, H)``
+slices::
+
+    i = sigmoid(a_i)   input gate        c = f * c_prev + i * g
+    f = sigmoid(a_f)   forget gate       h = o * tanh(c)
+    g = tanh(a_g)      candidate cell
+    o = sigmoid(a_o)   output gate
+
+The cell ``c`` is the long-term memory: its gradient flows back through ``c = f * c_prev +
+...`` multiplied only by ``f``, not squashed by a weight matrix and a ``tanh`` at every
+step, which is why an LSTM remembers where a plain RNN's gradients vanish.
+
+:func:`lstm_forward` / :func:`lstm_backward` run the sequence fast: one product for the input
+projection of all steps; one ``(N, 4H)`` slab per step whose four gates take ONE ``tanh``
+(the sigmoid gates' columns of ``Wx``, ``Wh`` and ``b`` are pre-scaled by 0.5, since
+``sigmoid(a) = (1 + tanh(a / 2)) / 2``; see ``_recurrent.sigmoid_scale``); the backward pass
+writes every step's gradient into one ``(T, N, 4H)`` array with ``out=`` and computes the
+weight gradients as one product over all steps.
+
+Shapes: ``x`` ``(N, T, D)``, ``h0`` ``(N, H)``, ``Wx`` ``(D, 4H)``, ``Wh`` ``(H, 4H)``,
+``b`` ``(4H,)``. torch's ``nn.LSTM``: ``weight_ih_l0 = Wx.T``, ``weight_hh_l0 = Wh.T``,
+``bias_ih_l0 + bias_hh_l0 = b``.
+"""
+
+from __future__ import annotations
+
+from typing import Any, NamedTuple
+
+from ..backend import namespace
+from ._recurrent import (
+    batch_major,
+    check_cache,
+    check_sequence,
+    check_step,
+    check_upstream,
+    mul_into,
+    sigmoid_scale,
+    tanh_into,
+    time_major,
+)
+from ._windows import contiguous, empty, zeros
+from .activations import sigmoid
+
+__all__ = ["lstm_step_forward", "lstm_step_backward", "lstm_forward", "lstm_backward"]
+
+_SCALE = (0.5, 0.5, 1.0, 0.5)  # i, f, g, o: tanh(a/2) for the sigmoid gates, tanh(a) for g
+_SHIFT = (0.5, 0.5, 0.0, 0.5)  # sigmoid(a) = 0.5 * tanh(a/2) + 0.5
+
+
+class LSTMStepCache(NamedTuple):
+    x: Any  # (N, D)
+    h_prev: Any  # (N, H)
+    c_prev: Any  # (N, H)
+    Wx: Any  # (D, 4H)
+    Wh: Any  # (H, 4H)
+    gates: Any  # (N, 4H): i, f, g, o after their activations
+    tanh_c: Any  # (N, H)
+
+
+class LSTMCache(NamedTuple):
+    x: Any  # (T, N, D), time-major copy of the input
+    hs: Any  # (T + 1, N, H): h0, h_1, ..., h_T
+    cs: Any  # (T + 1, N, H): c0 = 0, c_1, ..., c_T
+    tanh_c: Any  # (T, N, H)
+    gates: Any  # (T, N, 4H): i, f, g, o of every step (a gate inspector can read them)
+    tanh_gates: Any  # (T, N, 4H): tanh(s * a) with s = 0.5 (i, f, o) or 1 (g)
+    Wx: Any  # (D, 4H)
+    Wh: Any  # (H, 4H)
+
+
+def lstm_step_forward(
+    x: Any, h_prev: Any, c_prev: Any, Wx: Any, Wh: Any, b: Any
+) -> tuple[Any, Any, LSTMStepCache]:
+    """One LSTM step (gate order i, f, g, o, as torch).
+
+    Args:
+        x: ``(N, D)``; h_prev, c_prev: the previous hidden and cell states, ``(N, H)``.
+        Wx: ``(D, 4H)``; Wh: ``(H, 4H)``; b: ``(4H,)``.
+
+    Returns:
+        ``(h, c, cache)``: the new hidden and cell states, each ``(N, H)``.
+    """
+    x, h_prev, c_prev, Wx, Wh, b = check_step(
+        x, {"h_prev": h_prev, "c_prev": c_prev}, {"Wx": Wx, "Wh": Wh, "b": b}, 4
+    )
+    xp = namespace(x)
+    hid = int(h_prev.shape[1])
+    a = x @ Wx + h_prev @ Wh + b  # (N, 4H)
+    i = sigmoid(a[:, :hid])
+    f = sigmoid(a[:, hid : 2 * hid])
+    g = xp.tanh(a[:, 2 * hid : 3 * hid])
+    o = sigmoid(a[:, 3 * hid :])
+    c = f * c_prev + i * g
+    tanh_c = xp.tanh(c)
+    h = o * tanh_c
+    gates = xp.concat([i, f, g, o], axis=1)  # (N, 4H)
+    return h, c, LSTMStepCache(x, h_prev, c_prev, Wx, Wh, gates, tanh_c)
+
+
+def lstm_step_backward(dh: Any, dc: Any, cache: LSTMStepCache) -> tuple[Any, ...]:
+    """Backward pass of :func:`lstm_step_forward`.
+
+    Args:
+        dh: ``dL/dh`` ``(N, H)``; dc: ``dL/dc`` ``(N, H)`` from the next step (zeros at the
+            last step).
+        cache: from :func:`lstm_step_forward`.
+
+    Returns:
+        ``(dx, dh_prev, dc_prev, dWx, dWh, db)`` of shapes ``(N, D)``, ``(N, H)``,
+        ``(N, H)``, ``(D, 4H)``, ``(H, 4H)``, ``(4H,)``. The cell gets ``dc + dh * o * (1 -
+        tanh(c)^2)``; ``dc_prev = dc_total * f``; each gate's gradient times its activation's
+        derivative (``s (1 - s)`` for a sigmoid, ``1 - g^2`` for tanh) gives ``da``.
+    """
+    check_cache(cache, LSTMStepCache, "lstm_step_forward")
+    x, h_prev, c_prev, Wx, Wh, gates, tanh_c = cache
+    shape = tuple(h_prev.shape)
+    dh = check_upstream("dh", dh, x, shape, "(N, H)")
+    dc = check_upstream("dc", dc, x, shape, "(N, H)")
+    xp = namespace(x)
+    hid = shape[1]
+    i, f = gates[:, :hid], gates[:, hid : 2 * hid]
+    g, o = gates[:, 2 * hid : 3 * hid], gates[:, 3 * hid :]
+    dc = dc + dh * o * (1.0 - tanh_c * tanh_c)  # (N, H): both paths into c
+    da = xp.concat(
+        [
+            dc * g * i * (1.0 - i),  # da_i
+            dc * c_prev * f * (1.0 - f),  # da_f
+            dc * i * (1.0 - g * g),  # da_g
+            dh * tanh_c * o * (1.0 - o),  # da_o
+        ],
+        axis=1,
+    )  # (N, 4H)
+    return da @ Wx.T, da @ Wh.T, dc * f, x.T @ da, h_prev.T @ da, da.sum(axis=0)
+
+
+def lstm_forward(x: Any, h0: Any, Wx: Any, Wh: Any, b: Any) -> tuple[Any, LSTMCache]:
+    """An LSTM over a whole sequence, starting from ``h0`` and ``c0 = 0``.
+
+    Args:
+        x: ``(N, T, D)``; h0: ``(N, H)``; Wx: ``(D, 4H)``; Wh: ``(H, 4H)``; b: ``(4H,)``.
+
+    Returns:
+        ``(h, cache)``: every hidden state, ``(N, T, H)``. The last cell state (torch's
+        ``c_n``) is ``cache.cs[-1]`` ``(N, H)``; every step's gates are ``cache.gates``
+        ``(T, N, 4H)``, time-major.
+    """
+    x, h0, Wx, Wh, b = check_sequence(x, h0, {"Wx": Wx, "Wh": Wh, "b": b}, 4)
+    n, t, d = (int(s) for s in x.shape)
+    hid = int(h0.shape[1])
+    scale, shift = sigmoid_scale(x, _SCALE, hid), sigmoid_scale(x, _SHIFT, hid)
+    xt = time_major(x)  # (T, N, D)
+    gates = (xt.reshape(t * n, d) @ (Wx * scale)).reshape(t, n, 4 * hid)  # halved a_i, a_f, a_o
+    gates += b * scale
+    wh_s = Wh * scale
+    hs, cs = empty((t + 1, n, hid), x), empty((t + 1, n, hid), x)
+    hs[0], cs[0] = h0, 0.0
+    tanh_c = empty((t, n, hid), x)
+    ig = empty((n, hid), x)
+    acts = empty((t, n, 4 * hid), x)  # i, f, g, o
+    for step in range(t):
+        a = gates[step]  # (N, 4H)
+        a += hs[step] @ wh_s
+        tanh_into(a, a)  # tanh of the (halved) pre-activations, kept for the backward pass
+        act = acts[step]
+        mul_into(a, scale, act)
+        act += shift  # i, f, g, o
+        c = cs[step + 1]
+        mul_into(act[:, hid : 2 * hid], cs[step], c)  # f * c_prev
+        mul_into(act[:, :hid], act[:, 2 * hid : 3 * hid], ig)  # i * g
+        c += ig
+        tanh_into(c, tanh_c[step])
+        mul_into(act[:, 3 * hid :], tanh_c[step], hs[step + 1])  # h = o * tanh(c)
+    return batch_major(hs[1:]), LSTMCache(xt, hs, cs, tanh_c, acts, gates, Wx, Wh)
+
+
+def lstm_backward(dh: Any, cache: LSTMCache) -> tuple[Any, Any, Any, Any, Any]:
+    """Backpropagation through time for :func:`lstm_forward`.
+
+    Args:
+        dh: the upstream gradient of every hidden state, ``(N, T, H)``.
+        cache: from :func:`lstm_forward`.
+
+    Returns:
+        ``(dx, dh0, dWx, dWh, db)`` of shapes ``(N, T, D)``, ``(N, H)``, ``(D, 4H)``,
+        ``(H, 4H)``, ``(4H,)``. Per step, with ``gh = dh_t + da_{t+1} Wh^T`` and
+        ``gc = gc_{t+1} * f_{t+1} + gh * o (1 - tanh(c)^2)``: ``da = [gc g i(1-i),
+        gc c_prev f(1-f), gc i (1-g^2), gh tanh(c) o(1-o)]``. The coefficients in brackets do
+        not depend on the recurrence; the loop computes them step by step, where the
+        arrays are still in the cache (measured: faster than whole-sequence passes).
+    """
+    check_cache(cache, LSTMCache, "lstm_forward")
+    xt, hs, cs, tanh_c, acts, tanh_gates, Wx, Wh = cache
+    t, n, d = (int(s) for s in xt.shape)
+    hid = int(hs.shape[2])
+    dh = time_major(check_upstream("dh", dh, hs, (n, t, hid), "(N, T, H)"))  # (T, N, H)
+    # d gate / d a = q * (1 - tanh_gate^2), q = 1/4 (sigmoid gates) or 1 (g): the loop keeps
+    # dA / q, and q goes into the weights (exact: powers of 2), never into the loop
+    q = sigmoid_scale(xt, _SCALE, hid)
+    q *= q
+    wh_q_t = contiguous((Wh * q).T)  # (4H, H)
+    da = empty((t, n, 4 * hid), xt)
+    gh = dh[t - 1]  # dL/dh_t
+    gc = zeros((n, hid), xt)  # dL/dc_t
+    for step in range(t - 1, -1, -1):
+        act, tc = acts[step], tanh_c[step]
+        i, f = act[:, :hid], act[:, hid : 2 * hid]
+        g, o = act[:, 2 * hid : 3 * hid], act[:, 3 * hid :]
+        gc += gh * o * (1.0 - tc * tc)  # through h = o tanh(c)
+        a, tg = da[step], tanh_gates[step]
+        mul_into(gc, g, a[:, :hid])  # di
+        mul_into(gc, cs[step], a[:, hid : 2 * hid])  # df
+        mul_into(gc, i, a[:, 2 * hid : 3 * hid])  # dg
+        mul_into(gh, tc, a[:, 3 * hid :])  # do
+        a *= 1.0 - tg * tg  # (N, 4H): da / q
+        gc *= f  # dL/dc_{t-1} through the cell
+        gh = a @ wh_q_t  # dL/dh_{t-1} through the recurrence
+        if step:
+            gh += dh[step - 1]
+    da2 = da.reshape(t * n, 4 * hid)
+    dx = batch_major((da2 @ (Wx * q).T).reshape(t, n, d))
+    dwx = (xt.reshape(t * n, d).T @ da2) * q
+    dwh = (hs[:-1].reshape(t * n, hid).T @ da2) * q
+    return dx, gh, dwx, dwh, da2.sum(axis=0) * q
