@@ -186,3 +186,26 @@ def check_axis(axis: int, ndim: int, name: str = "axis") -> int:
     if not -ndim <= axis < ndim:
         raise ValueError(f"{name}={axis} is out of range for a {ndim}-D array")
     return int(axis) % ndim
+
+
+def check_generator(rng: Any) -> Any:
+    """``rng`` if it is a NumPy ``Generator``; a ``TypeError`` that shows how to make one."""
+    import numpy as np
+
+    if not isinstance(rng, np.random.Generator):
+        raise TypeError(
+            "rng must be a numpy.random.Generator, e.g. rng=np.random.default_rng(0); "
+            f"got {type(rng).__name__}"
+        )
+    return rng
+
+
+def check_size(value: Any, name: str, what: str = "") -> int:
+    """``value`` as an ``int >= 1`` (a number of units, steps, examples); errors name ``name``."""
+    import numpy as np
+
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
+        raise TypeError(f"{name} must be an int{what}; got {value!r}")
+    if value < 1:
+        raise ValueError(f"{name} must be >= 1; got {value!r}")
+    return int(value)

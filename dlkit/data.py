@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 
-from ._validate import as_array, check_shape
+from ._validate import as_array, check_generator, check_shape
 from .bpe import BPE, CHUNK_PATTERN, Merge
 from .corpus import TEXTS, load_text, python_docs_text, split_text, text_batches
 from .seqtasks import BRACKETS, bracket_task, copy_task
@@ -54,15 +54,6 @@ __all__ = [
 ]
 
 
-def _rng(rng: Any) -> np.random.Generator:
-    if not isinstance(rng, np.random.Generator):
-        raise TypeError(
-            f"rng must be a numpy.random.Generator, e.g. rng=np.random.default_rng(0); "
-            f"got {type(rng).__name__}"
-        )
-    return rng
-
-
 def _count(n: Any, name: str = "n", minimum: int = 1) -> int:
     if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < minimum:
         raise ValueError(f"{name} must be an int >= {minimum}; got {n!r}")
@@ -88,7 +79,7 @@ def make_blobs(
     Centres sit evenly on a circle of radius ``spread``; each blob has standard deviation
     ``std``. Returns ``X`` ``(n, 2)`` and ``y`` ``(n,)`` in ``[0, centers)``.
     """
-    n, rng = _count(n), _rng(rng)
+    n, rng = _count(n), check_generator(rng)
     centers, std = _count(centers, "centers"), _nonneg(std, "std")
     y = np.arange(n) % centers
     angle = 2 * np.pi * np.arange(centers) / centers + np.pi / 4
@@ -101,7 +92,7 @@ def make_moons(
     n: int, *, rng: np.random.Generator, noise: float = 0.1
 ) -> tuple[np.ndarray, np.ndarray]:
     """Two interleaving half circles: separable, but not by a line."""
-    n, rng, noise = _count(n), _rng(rng), _nonneg(noise, "noise")
+    n, rng, noise = _count(n), check_generator(rng), _nonneg(noise, "noise")
     y = np.arange(n) % 2
     t = np.pi * rng.uniform(0, 1, n)
     upper = np.stack([np.cos(t), np.sin(t)], axis=1)
@@ -114,7 +105,7 @@ def make_spirals(
     n: int, *, rng: np.random.Generator, classes: int = 3, noise: float = 0.2, turns: float = 1.0
 ) -> tuple[np.ndarray, np.ndarray]:
     """``classes`` interleaved spiral arms in the unit disc (a classic hard 2-D problem)."""
-    n, rng = _count(n), _rng(rng)
+    n, rng = _count(n), check_generator(rng)
     classes, noise = _count(classes, "classes"), _nonneg(noise, "noise")
     y = np.arange(n) % classes
     r = rng.uniform(0.05, 1.0, n)
@@ -127,7 +118,7 @@ def make_xor(
     n: int, *, rng: np.random.Generator, noise: float = 0.15
 ) -> tuple[np.ndarray, np.ndarray]:
     """Four clusters at (+-1, +-1); the label is 1 where the signs differ (XOR)."""
-    n, rng, noise = _count(n), _rng(rng), _nonneg(noise, "noise")
+    n, rng, noise = _count(n), check_generator(rng), _nonneg(noise, "noise")
     corners = np.array([[-1, -1], [-1, 1], [1, -1], [1, 1]], dtype=np.float64)
     which = np.arange(n) % 4
     X = corners[which] + noise * rng.standard_normal((n, 2))
@@ -139,7 +130,7 @@ def make_gaussian_mixture(
     n: int, *, rng: np.random.Generator, modes: int = 8, radius: float = 2.0, std: float = 0.05
 ) -> tuple[np.ndarray, np.ndarray]:
     """``modes`` small Gaussians evenly on a circle (the GAN unit's mode-collapse testbed)."""
-    n, rng = _count(n), _rng(rng)
+    n, rng = _count(n), check_generator(rng)
     modes, std = _count(modes, "modes"), _nonneg(std, "std")
     y = rng.integers(0, modes, n)
     angle = 2 * np.pi * y / modes
@@ -161,7 +152,7 @@ def make_curve(
     }
     if kind not in shapes:
         raise ValueError(f"kind must be one of {sorted(shapes)}; got {kind!r}")
-    n, rng, noise = _count(n), _rng(rng), _nonneg(noise, "noise")
+    n, rng, noise = _count(n), check_generator(rng), _nonneg(noise, "noise")
     x = np.sort(rng.uniform(-np.pi, np.pi, n))
     y = shapes[kind](x) + noise * rng.standard_normal(n)
     return x[:, None], y[:, None]
@@ -207,7 +198,7 @@ def train_val_test_split(
     its proportion in each part (rounded per class). Returns
     ``X_train, X_val, X_test, y_train, y_val, y_test``.
     """
-    X, y, rng = np.asarray(as_array(X, "X")), np.asarray(y), _rng(rng)
+    X, y, rng = np.asarray(as_array(X, "X")), np.asarray(y), check_generator(rng)
     if y.ndim != 1:
         raise ValueError(f"y must be 1-D with shape (N,); got shape {y.shape}")
     check_shape(
@@ -253,7 +244,7 @@ def minibatches(
     n = len(y)
     if len(X) != n:
         raise ValueError(f"X and y must have the same length N; got {len(X)} and {n}")
-    order = _rng(rng).permutation(n) if shuffle else np.arange(n)
+    order = check_generator(rng).permutation(n) if shuffle else np.arange(n)
     stop = n - n % batch_size if drop_last else n
     return _batches(X, y, order[:stop], batch_size)
 

@@ -18,30 +18,14 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Sequence
-from typing import Any
 
 import numpy as np
+
+from ._validate import check_generator, check_size
 
 __all__ = ["he_init", "xavier_init", "init_mlp"]
 
 Initializer = Callable[..., np.ndarray]
-
-
-def _size(value: Any, name: str) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
-        raise TypeError(f"{name} must be an int (a number of units); got {value!r}")
-    if value < 1:
-        raise ValueError(f"{name} must be >= 1; got {value!r}")
-    return int(value)
-
-
-def _rng(rng: Any) -> np.random.Generator:
-    if not isinstance(rng, np.random.Generator):
-        raise TypeError(
-            "rng must be a numpy.random.Generator, e.g. rng=np.random.default_rng(0); "
-            f"got {type(rng).__name__}"
-        )
-    return rng
 
 
 def he_init(fan_in: int, fan_out: int, *, rng: np.random.Generator) -> np.ndarray:
@@ -63,9 +47,9 @@ def he_init(fan_in: int, fan_out: int, *, rng: np.random.Generator) -> np.ndarra
     Returns:
         float64 weights of shape ``(fan_in, fan_out)``.
     """
-    fan_in, fan_out = _size(fan_in, "fan_in"), _size(fan_out, "fan_out")
+    fan_in, fan_out = check_size(fan_in, "fan_in"), check_size(fan_out, "fan_out")
     std = math.sqrt(2.0 / fan_in)
-    return _rng(rng).standard_normal((fan_in, fan_out)) * std
+    return check_generator(rng).standard_normal((fan_in, fan_out)) * std
 
 
 def xavier_init(
@@ -80,8 +64,8 @@ def xavier_init(
     Returns:
         float64 weights of shape ``(fan_in, fan_out)``.
     """
-    fan_in, fan_out = _size(fan_in, "fan_in"), _size(fan_out, "fan_out")
-    rng = _rng(rng)
+    fan_in, fan_out = check_size(fan_in, "fan_in"), check_size(fan_out, "fan_out")
+    rng = check_generator(rng)
     if not isinstance(uniform, bool):
         raise TypeError(f"uniform must be True or False; got {uniform!r}")
     if uniform:
@@ -119,14 +103,14 @@ def init_mlp(
     Returns:
         A list of ``(w, b)`` pairs, the ``params`` that ``mlp_forward`` takes.
     """
-    rng = _rng(rng)
+    rng = check_generator(rng)
     if isinstance(sizes, (str, bytes)) or not isinstance(sizes, Sequence):
         raise TypeError(f"sizes must be a list of layer widths such as [2, 16, 1]; got {sizes!r}")
     if len(sizes) < 2:
         raise ValueError(
             f"sizes must hold at least two widths (input and output); got {list(sizes)}"
         )
-    widths = [_size(s, f"sizes[{i}]") for i, s in enumerate(sizes)]
+    widths = [check_size(s, f"sizes[{i}]") for i, s in enumerate(sizes)]
     if isinstance(scheme, str):
         if scheme not in _SCHEMES:
             raise ValueError(

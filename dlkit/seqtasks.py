@@ -11,19 +11,12 @@ from typing import Any
 
 import numpy as np
 
+from ._validate import check_generator
+
 __all__ = ["copy_task", "bracket_task", "BRACKETS"]
 
 #: ``BRACKETS[v]`` is the character of bracket id ``v`` in :func:`bracket_task`.
 BRACKETS = "()"
-
-
-def _rng(rng: Any) -> np.random.Generator:
-    if not isinstance(rng, np.random.Generator):
-        raise TypeError(
-            f"rng must be a numpy.random.Generator, e.g. rng=np.random.default_rng(0); "
-            f"got {type(rng).__name__}"
-        )
-    return rng
 
 
 def _int(value: Any, name: str, minimum: int) -> int:
@@ -50,7 +43,11 @@ def copy_task(
     ``(n, T)``.
     """
     n, length = _int(n, "n", 1), _int(length, "length", 1)
-    delay, vocab_size, rng = _int(delay, "delay", 0), _int(vocab_size, "vocab_size", 1), _rng(rng)
+    delay, vocab_size, rng = (
+        _int(delay, "delay", 0),
+        _int(vocab_size, "vocab_size", 1),
+        check_generator(rng),
+    )
     blank, go, T = vocab_size, vocab_size + 1, 2 * length + delay
     symbols = rng.integers(0, vocab_size, size=(n, length))  # (n, length)
     x = np.full((n, T), blank, dtype=np.int64)  # (n, T)
@@ -126,7 +123,7 @@ def bracket_task(
     itself away at either end. No word, balanced or not, nests deeper than ``max_depth``. An
     LSTM learns this (its cell can count); a plain RNN fails as ``length`` grows long.
     """
-    n, rng, max_depth = _int(n, "n", 1), _rng(rng), _int(max_depth, "max_depth", 1)
+    n, rng, max_depth = _int(n, "n", 1), check_generator(rng), _int(max_depth, "max_depth", 1)
     length = _int(length, "length", 2)
     if length % 2:
         raise ValueError(f"length must be even (a balanced word has pairs); got {length}")

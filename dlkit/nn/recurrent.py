@@ -31,28 +31,12 @@ from typing import Any
 import numpy as np
 
 from .. import autograd as A
+from .._validate import check_generator, check_size
 from ..autograd import Tensor
 from ..autograd.recurrent_functions import embedding, gru, last_step, lstm, rnn
 from .modules import Module, Parameter
 
 __all__ = ["Embedding", "RNN", "LSTM", "GRU", "clip_grad_norm_"]
-
-
-def _size(value: Any, name: str) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
-        raise TypeError(f"{name} must be an int; got {value!r}")
-    if value < 1:
-        raise ValueError(f"{name} must be >= 1; got {value!r}")
-    return int(value)
-
-
-def _rng(rng: Any) -> np.random.Generator:
-    if not isinstance(rng, np.random.Generator):
-        raise TypeError(
-            "rng must be a numpy.random.Generator, e.g. rng=np.random.default_rng(0); "
-            f"got {type(rng).__name__}"
-        )
-    return rng
 
 
 class Embedding(Module):
@@ -62,10 +46,10 @@ class Embedding(Module):
     """
 
     def __init__(self, num_embeddings: int, embedding_dim: int, *, rng: np.random.Generator):
-        self.num_embeddings = _size(num_embeddings, "num_embeddings")
-        self.embedding_dim = _size(embedding_dim, "embedding_dim")
+        self.num_embeddings = check_size(num_embeddings, "num_embeddings")
+        self.embedding_dim = check_size(embedding_dim, "embedding_dim")
         shape = (self.num_embeddings, self.embedding_dim)
-        self.weight = Parameter(_rng(rng).standard_normal(shape))  # (V, D), as torch
+        self.weight = Parameter(check_generator(rng).standard_normal(shape))  # (V, D), as torch
 
     def forward(self, ids: Any) -> Tensor:
         return embedding(ids, self.weight)
@@ -88,12 +72,12 @@ class _Recurrent(Module):
         *,
         rng: np.random.Generator,
     ) -> None:
-        self.input_size = _size(input_size, "input_size")
-        self.hidden_size = h = _size(hidden_size, "hidden_size")
+        self.input_size = check_size(input_size, "input_size")
+        self.hidden_size = h = check_size(hidden_size, "hidden_size")
         if not isinstance(batch_first, bool):
             raise TypeError(f"batch_first must be True or False; got {batch_first!r}")
         self.batch_first = batch_first
-        rng, k, gh = _rng(rng), 1.0 / math.sqrt(h), self.gates * h
+        rng, k, gh = check_generator(rng), 1.0 / math.sqrt(h), self.gates * h
         self.weight_ih = Parameter(rng.uniform(-k, k, (self.input_size, gh)))  # (D, G*H)
         self.weight_hh = Parameter(rng.uniform(-k, k, (h, gh)))  # (H, G*H)
         for name in self.biases:
