@@ -43,6 +43,7 @@ from dlgrade.budgets import ENV_MAX_CELLS, ENV_SUBMISSION_SECONDS, budget_for
 from dlgrade.collect import expected_notebooks
 from dlgrade.errors import DlgradeError
 from dlgrade.nbgrader_run import nbgrader_env, run_nbgrader
+from dlgrade.notebooks import InvalidNotebook, parse_notebook
 from dlgrade.paths import COURSE_ID, Layout
 from dlgrade.redact import REFERENCES, redacted_dlkit
 from dlgrade.results import in_gradebook, scores, submitted_students
@@ -241,21 +242,10 @@ def prepare(
 
 def _check_notebook(path: Path, notes: list[str], max_cells: int | None = None) -> str | None:
     """Why ``path`` is not a gradable notebook (None if it is); converts nbformat 3 to 4."""
-    text = path.read_text(encoding="utf-8", errors="replace")
     try:
-        version = json.loads(text).get("nbformat")
-    except (ValueError, AttributeError) as exc:
-        return f"not valid notebook JSON ({exc})"
-    except RecursionError as exc:  # e.g. 100,000 nested lists
-        return f"not valid notebook JSON (nested too deeply: {exc})"
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            nb = nbformat.reads(text, as_version=4)
-            nbformat.validate(nb)
-    except Exception as exc:  # nbformat raises several types for a broken notebook
-        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        return f"not a valid notebook ({first})"
+        nb, version = parse_notebook(path.read_text(encoding="utf-8", errors="replace"))
+    except InvalidNotebook as exc:
+        return str(exc)
     if max_cells is not None and len(nb.cells) > max_cells:
         return f"{len(nb.cells)} cells, more than the limit of {max_cells} (--max-cells)"
     if version != 4:

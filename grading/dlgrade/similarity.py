@@ -40,6 +40,7 @@ import nbformat
 
 from dlgrade.collect import expected_notebooks
 from dlgrade.errors import DlgradeError
+from dlgrade.notebooks import InvalidNotebook, parse_notebook
 from dlgrade.paths import REPO_ROOT, Layout
 from dlgrade.results import submitted_students
 
@@ -170,19 +171,10 @@ def own_code(stub: str, source: str) -> str:
 
 def _read_notebook(path: Path):
     """The notebook at ``path`` (nbformat 4), or the reason it cannot be read, as a str."""
-    text = path.read_text(encoding="utf-8", errors="replace")
     try:
-        json.loads(text)
-    except json.JSONDecodeError as exc:
-        return f"{path.name}: not valid notebook JSON ({exc})"
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            nb = nbformat.reads(text, as_version=4)
-            nbformat.validate(nb)
-    except Exception as exc:  # nbformat raises several types for a broken notebook
-        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        return f"{path.name}: not a valid notebook ({first})"
+        nb, _ = parse_notebook(path.read_text(encoding="utf-8", errors="replace"))
+    except InvalidNotebook as exc:
+        return f"{path.name}: {exc}"
     return nb
 
 
