@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import builtins
 import contextlib
+import functools
 import importlib.util
 import io
 import os
@@ -192,7 +193,9 @@ class GraderNamespace(dict):
                     dict.__setitem__(self, name, value)
 
 
+@functools.lru_cache(maxsize=4096)
 def _importable(name: str) -> bool:
+    """Whether ``name`` is a top-level module the grader could import (asked once per name)."""
     try:
         return importlib.util.find_spec(name) is not None
     except (ImportError, ValueError):
