@@ -13,10 +13,13 @@ from .distributions import TransformExplorer
 from .explorer import Choice, Explorer, Slider, Toggle, widgets_available
 from .feature_maps import FeatureMapExplorer
 from .functions import FunctionExplorer
+from .gates import GateInspector
+from .gradient_flow import GradientFlowExplorer
 from .graph import GraphExplorer, TrainingCurves
 from .kernels import KernelExplorer
 from .regularization import RegularizationExplorer
 from .roc import ThresholdExplorer
+from .temperature import TemperatureExplorer
 from .trajectories import TrajectoryExplorer
 
 __all__ = [
@@ -36,3 +39,4 @@ __all__ += ["GraphExplorer", "TrainingCurves"]
 __all__ += ["DepthExplorer"]
 __all__ += ["FeatureMapExplorer", "KernelExplorer"]
 __all__ += ["RegularizationExplorer"]
+__all__ += ["GateInspector", "GradientFlowExplorer", "TemperatureExplorer"]

@@ -455,6 +455,120 @@ def _feature_map_explorer() -> Built:
     return Built(FeatureMapExplorer(model, images[:12], class_names=[str(d) for d in range(10)]))
 
 
+# -- unit 09: GradientFlowExplorer, GateInspector, TemperatureExplorer -------------------------
+
+
+def _gradient_flow_explorer() -> Built:
+    from dlkit import functional as F
+    from dlkit.viz import GradientFlowExplorer
+
+    spies = {
+        name: Spy(getattr(F, name))
+        for name in (
+            "rnn_step_forward", "rnn_step_backward", "lstm_step_forward", "lstm_step_backward",
+            "clip_grad_norm",
+        )
+    }  # fmt: skip
+    return Built(GradientFlowExplorer(**spies, hidden=16), spies)
+
+
+def _gradient_flow_calls(values: Mapping[str, Any]) -> Iterable[str]:
+    cells = ("rnn", "lstm") if values["cell"] == "both" else (values["cell"],)
+    names = [f"{c}_step_{d}" for c in cells for d in ("forward", "backward")]
+    return names + (["clip_grad_norm"] if values["clip"] else [])
+
+
+def _gradient_flow_inert(name: str, values: Mapping[str, Any]) -> bool:
+    return (name == "forget_bias" and values["cell"] == "rnn") or (
+        name == "max_norm" and not values["clip"]
+    )
+
+
+def _no_nan_text(e: Any, spies: Mapping[str, Spy], values: Mapping[str, Any]) -> None:
+    import re
+
+    from matplotlib.text import Text
+
+    for text in e.figure.findobj(Text):
+        words = text.get_text().lower()
+        assert not re.search(r"\b(nan|inf)\b", words), f"the figure shows {words!r}"
+
+
+_GRADIENT_FLOW_EXTREMES = (
+    {"steps": 100, "scale": 4.0, "cell": "both", "clip": False},  # norms near 1e15
+    {"steps": 100, "scale": 4.0, "cell": "both", "clip": True, "max_norm": 0.1},
+    {"steps": 100, "scale": 0.25, "cell": "rnn", "clip": False},  # vanishes to 1e-60
+    {"steps": 5, "scale": 0.25, "cell": "lstm", "forget_bias": 0.0},
+    {"steps": 100, "scale": 4.0, "cell": "lstm", "forget_bias": 5.0, "clip": True,
+     "max_norm": 1000.0},
+)  # fmt: skip
+
+
+def _gate_inspector() -> Built:
+    from dlkit.data import copy_task
+    from dlkit.functional import lstm_step_forward
+    from dlkit.viz import GateInspector
+
+    x, _, _ = copy_task(1, length=5, delay=4, vocab_size=4, rng=np.random.default_rng(0))
+    labels = ["abcd_>"[k] for k in x[0]]  # blank "_", go ">"
+    step = Spy(lstm_step_forward)
+    return Built(GateInspector(step, sequence=x[0], labels=labels), {"lstm_step_forward": step})
+
+
+_GATE_EXTREMES = (
+    {"first": 15, "count": 16, "forget_offset": 5.0, "input_scale": 10.0},
+    {"first": 0, "count": 1, "forget_offset": -5.0, "input_scale": 0.1},
+    {"first": 8, "count": 16, "forget_offset": -5.0, "input_scale": 10.0},
+)
+
+
+def _char_generator(sample: Callable[..., Any]) -> Callable[..., str]:
+    """What the notebook builds: a (here bigram) character model looping over ``sample``."""
+    chars = "ab c$\n"
+    table = np.random.default_rng(1).standard_normal((len(chars), len(chars))) * 2.0
+
+    def generate(temperature: float, rng: np.random.Generator) -> str:
+        out, k = [], 0
+        for _ in range(60):
+            k = int(sample(table[k], temperature, rng=rng))
+            out.append(chars[k])
+        return "".join(out)
+
+    return generate
+
+
+def _temperature_explorer(generate: bool) -> Callable[[], Built]:
+    def make() -> Built:
+        from dlkit.functional import sample
+        from dlkit.viz import TemperatureExplorer
+
+        student = Spy(sample)
+        if generate:
+            gen = Spy(_char_generator(student))
+            e = TemperatureExplorer(student, generate=gen)
+            return Built(e, {"sample": student, "generate": gen})
+        logits = np.random.default_rng(2).standard_normal(30) * 2.0
+        logits[[3, 17]] = -np.inf  # tokens that can never be drawn
+        vocab = ["$", "\n", " ", "\t"] + [chr(ord("a") + k) for k in range(26)]
+        return Built(TemperatureExplorer(student, logits=logits, vocab=vocab), {"sample": student})
+
+    return make
+
+
+def _temperature_check(e: Any, spies: Mapping[str, Spy], values: Mapping[str, Any]) -> None:
+    logits, temperature = spies["sample"].calls[-1][:2]
+    assert temperature == values["temperature"], "sample was not given the slider's temperature"
+    _no_nan_text(e, spies, values)
+
+
+_TEMPERATURE_EXTREMES = (
+    {"temperature": 0.05, "seed": 99},
+    {"temperature": 5.0, "seed": 0},
+    {"temperature": 10 ** math.log10(0.05), "seed": 1},  # what the frontend sends: < 0.05
+    {"temperature": 10 ** math.log10(5.0), "seed": 99},
+)
+
+
 # -- the registry ---------------------------------------------------------------------------
 
 CASES: list[WidgetCase] = []
@@ -615,6 +729,42 @@ def _register() -> None:
                 _feature_map_explorer,
                 settings=({"image": 3, "layer": "3: Conv2d"},),
                 extremes=({"image": 0, "layer": "4: ReLU"}, {"image": 11, "layer": "0: Conv2d"}),
+            ),
+            WidgetCase(
+                "GradientFlowExplorer",
+                viz.GradientFlowExplorer,
+                _gradient_flow_explorer,
+                calls=_gradient_flow_calls,
+                inert=_gradient_flow_inert,
+                check=_no_nan_text,
+                settings=(
+                    {"cell": "rnn", "scale": 3.0, "steps": 50},
+                    {"cell": "lstm", "forget_bias": 3.0, "scale": 0.5},
+                    {"cell": "both", "clip": True, "max_norm": 1.0, "scale": 3.0},
+                ),
+                extremes=_GRADIENT_FLOW_EXTREMES,
+            ),
+            WidgetCase(
+                "GateInspector",
+                viz.GateInspector,
+                _gate_inspector,
+                settings=({"first": 4, "count": 4}, {"forget_offset": 3.0, "input_scale": 2.0}),
+                extremes=_GATE_EXTREMES,
+            ),
+            WidgetCase(
+                "TemperatureExplorer",
+                viz.TemperatureExplorer,
+                _temperature_explorer(generate=True),
+                check=_temperature_check,
+                settings=({"temperature": 0.5, "seed": 3},),
+                extremes=_TEMPERATURE_EXTREMES,
+            ),
+            WidgetCase(
+                "TemperatureExplorer-inf",  # -inf logits, odd tokens, more tokens than bars
+                viz.TemperatureExplorer,
+                _temperature_explorer(generate=False),
+                check=_temperature_check,
+                extremes=_TEMPERATURE_EXTREMES,
             ),
         ]
     )
