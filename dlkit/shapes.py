@@ -133,10 +133,11 @@ def make_shapes(
         ``(x, y)``: ``x`` float32 images in ``[0, 1]`` of shape ``(n, 1, size, size)`` (a
         white shape on black) and ``y`` int64 labels of shape ``(n,)``.
     """
-    from .data import _count, _nonneg, _rng
+    from ._validate import check_generator
+    from .data import _count, _nonneg
 
     n = _count(n, "n")
-    rng = _rng(rng)
+    rng = check_generator(rng)
     if isinstance(size, bool) or not isinstance(size, (int, np.integer)):
         raise TypeError(f"size must be an int (pixels per side); got {size!r}")
     if size < 8:

@@ -33,10 +33,13 @@ def using(namespace: MutableMapping[str, Any], **replacements: Any) -> Iterator[
         with substitute(**replacements):
             yield
         return
+    from ..references import quiet  # substituting a reference is not the answer calling it
+
     saved = {name: namespace.get(name, _MISSING) for name in replacements}
     namespace.update(replacements)
     try:
-        yield
+        with quiet():
+            yield
     finally:
         for name, value in saved.items():
             if value is _MISSING:

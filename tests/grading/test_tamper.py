@@ -2,7 +2,7 @@
 
 The static scan finds every tampering construct (with its line) and leaves correct code alone
 -- measured over every unit's solution and every mutant in tests/grading/mutants/. (Verdicts
-are protected by running test cells apart from student code: tests/grading/test_harness.py.)
+are protected by running test cells apart from student code: tests/grading/test_grader_process.py.)
 """
 
 from __future__ import annotations
