@@ -12,12 +12,14 @@ The cell ``c`` is the long-term memory: its gradient flows back through ``c = f 
 ...`` multiplied only by ``f``, not squashed by a weight matrix and a ``tanh`` at every
 step, which is why an LSTM remembers where a plain RNN's gradients vanish.
 
-:func:`lstm_forward` / :func:`lstm_backward` run the sequence fast: one product for the input
-projection of all steps; one ``(N, 4H)`` slab per step whose four gates take ONE ``tanh``
-(the sigmoid gates' columns of ``Wx``, ``Wh`` and ``b`` are pre-scaled by 0.5, since
-``sigmoid(a) = (1 + tanh(a / 2)) / 2``; see ``_recurrent.sigmoid_scale``); the backward pass
-writes every step's gradient into one ``(T, N, 4H)`` array with ``out=`` and computes the
-weight gradients as one product over all steps.
+:func:`lstm_forward` / :func:`lstm_backward` run the sequence fast: per step ONE product
+``[x_t, 1, h_{t-1}] @ [Wx; b; Wh]`` (the bias is the weight of a constant input 1) into one
+``(N, 4H)`` slab whose four gates take ONE ``tanh`` (the sigmoid gates' columns are
+pre-scaled by 0.5, since ``sigmoid(a) = (1 + tanh(a / 2)) / 2``; see
+``_recurrent.sigmoid_scale``); every per-step result is written with ``out=``, without
+temporaries. The backward pass gets ``dWx``, ``db`` and ``dWh`` from one product over all
+steps and ``dx`` from another. The large buffers come from ``_recurrent.reusable``: fresh
+multi-megabyte arrays at every call cost page faults and cache misses.
 
 Shapes: ``x`` ``(N, T, D)``, ``h0`` ``(N, H)``, ``Wx`` ``(D, 4H)``, ``Wh`` ``(H, 4H)``,
 ``b`` ``(4H,)``. torch's ``nn.LSTM``: ``weight_ih_l0 = Wx.T``, ``weight_hh_l0 = Wh.T``,
@@ -36,11 +38,12 @@ from ._recurrent import (
     check_step,
     check_upstream,
     mul_into,
+    one_minus,
+    reusable,
     sigmoid_scale,
     tanh_into,
-    time_major,
 )
-from ._windows import contiguous, empty, zeros
+from ._windows import empty, matmul, zeros
 from .activations import sigmoid
 
 __all__ = ["lstm_step_forward", "lstm_step_backward", "lstm_forward", "lstm_backward"]
@@ -60,14 +63,21 @@ class LSTMStepCache(NamedTuple):
 
 
 class LSTMCache(NamedTuple):
-    x: Any  # (T, N, D), time-major copy of the input
-    hs: Any  # (T + 1, N, H): h0, h_1, ..., h_T
+    xh: Any  # (T + 1, N, D + 1 + H): row t is [x_t, 1, h_{t-1}], step t's product inputs
+    hs: Any  # (T + 1, N, H): h0, h_1, ..., h_T (a view of xh's last H columns)
     cs: Any  # (T + 1, N, H): c0 = 0, c_1, ..., c_T
     tanh_c: Any  # (T, N, H)
-    gates: Any  # (T, N, 4H): i, f, g, o of every step (a gate inspector can read them)
     tanh_gates: Any  # (T, N, 4H): tanh(s * a) with s = 0.5 (i, f, o) or 1 (g)
     Wx: Any  # (D, 4H)
     Wh: Any  # (H, 4H)
+
+    @property
+    def gates(self) -> Any:
+        """``(T, N, 4H)``: i, f, g, o of every step (for a gate inspector), computed on
+        demand from ``tanh_gates``: storing them would cost a pass over memory per call."""
+        hid = int(self.tanh_c.shape[2])
+        scale, shift = (sigmoid_scale(self.tanh_c, p, hid) for p in (_SCALE, _SHIFT))
+        return self.tanh_gates * scale + shift
 
 
 def lstm_step_forward(
@@ -147,23 +157,30 @@ def lstm_forward(x: Any, h0: Any, Wx: Any, Wh: Any, b: Any) -> tuple[Any, LSTMCa
         ``(T, N, 4H)``, time-major.
     """
     x, h0, Wx, Wh, b = check_sequence(x, h0, {"Wx": Wx, "Wh": Wh, "b": b}, 4)
+    xp = namespace(x)
     n, t, d = (int(s) for s in x.shape)
     hid = int(h0.shape[1])
     scale, shift = sigmoid_scale(x, _SCALE, hid), sigmoid_scale(x, _SHIFT, hid)
-    xt = time_major(x)  # (T, N, D)
-    gates = (xt.reshape(t * n, d) @ (Wx * scale)).reshape(t, n, 4 * hid)  # halved a_i, a_f, a_o
-    gates += b * scale
-    wh_s = Wh * scale
-    hs, cs = empty((t + 1, n, hid), x), empty((t + 1, n, hid), x)
-    hs[0], cs[0] = h0, 0.0
-    tanh_c = empty((t, n, hid), x)
-    ig = empty((n, hid), x)
-    acts = empty((t, n, 4 * hid), x)  # i, f, g, o
-    for step in range(t):
+    # one buffer holds every product's input, [x_t, 1, h_{t-1}], time-major: the bias is
+    # the weight of the constant 1, and the backward gets dWx, db, dWh from ONE product
+    xh = reusable((t + 1, n, d + 1 + hid), x)
+    xh[:t, :, :d] = xp.permute_dims(x, (1, 0, 2))
+    xh[:, :, d] = 1.0
+    xh[t, :, :d] = 0.0  # row T: only its h_T is used
+    hs = xh[:, :, d + 1 :]  # (T + 1, N, H)
+    hs[0] = h0
+    w_all = reusable((d + 1 + hid, 4 * hid), x)  # [Wx; b; Wh], sigmoid gates' columns halved
+    w_all[:d], w_all[d], w_all[d + 1 :] = Wx, b, Wh
+    w_all *= scale
+    gates = reusable((t, n, 4 * hid), x)  # halved a_i, a_f, a_o; then tanh(s * a) in place
+    cs = reusable((t + 1, n, hid), x)
+    cs[0] = 0.0
+    tanh_c = reusable((t, n, hid), x)
+    act, ig = empty((n, 4 * hid), x), empty((n, hid), x)  # per-step scratch
+    for step in range(t):  # 9 calls a step
         a = gates[step]  # (N, 4H)
-        a += hs[step] @ wh_s
+        matmul(xh[step], w_all, out=a)  # [x_t, 1, h_{t-1}] @ [Wx; b; Wh]
         tanh_into(a, a)  # tanh of the (halved) pre-activations, kept for the backward pass
-        act = acts[step]
         mul_into(a, scale, act)
         act += shift  # i, f, g, o
         c = cs[step + 1]
@@ -172,7 +189,8 @@ def lstm_forward(x: Any, h0: Any, Wx: Any, Wh: Any, b: Any) -> tuple[Any, LSTMCa
         c += ig
         tanh_into(c, tanh_c[step])
         mul_into(act[:, 3 * hid :], tanh_c[step], hs[step + 1])  # h = o * tanh(c)
-    return batch_major(hs[1:]), LSTMCache(xt, hs, cs, tanh_c, acts, gates, Wx, Wh)
+    h = batch_major(hs[1:], reuse=True)  # (N, T, H)
+    return h, LSTMCache(xh, hs, cs, tanh_c, gates, Wx, Wh)
 
 
 def lstm_backward(dh: Any, cache: LSTMCache) -> tuple[Any, Any, Any, Any, Any]:
@@ -191,35 +209,47 @@ def lstm_backward(dh: Any, cache: LSTMCache) -> tuple[Any, Any, Any, Any, Any]:
         arrays are still in the cache (measured: faster than whole-sequence passes).
     """
     check_cache(cache, LSTMCache, "lstm_forward")
-    xt, hs, cs, tanh_c, acts, tanh_gates, Wx, Wh = cache
-    t, n, d = (int(s) for s in xt.shape)
-    hid = int(hs.shape[2])
-    dh = time_major(check_upstream("dh", dh, hs, (n, t, hid), "(N, T, H)"))  # (T, N, H)
+    xh, hs, cs, tanh_c, tanh_gates, Wx, Wh = cache
+    t, n, hid = (int(s) for s in tanh_c.shape)
+    d = int(Wx.shape[0])
+    dh = check_upstream("dh", dh, hs, (n, t, hid), "(N, T, H)")  # read in place: dh[:, step]
     # d gate / d a = q * (1 - tanh_gate^2), q = 1/4 (sigmoid gates) or 1 (g): the loop keeps
     # dA / q, and q goes into the weights (exact: powers of 2), never into the loop
-    q = sigmoid_scale(xt, _SCALE, hid)
-    q *= q
-    wh_q_t = contiguous((Wh * q).T)  # (4H, H)
-    da = empty((t, n, 4 * hid), xt)
-    gh = dh[t - 1]  # dL/dh_t
-    gc = zeros((n, hid), xt)  # dL/dc_t
-    for step in range(t - 1, -1, -1):
-        act, tc = acts[step], tanh_c[step]
-        i, f = act[:, :hid], act[:, hid : 2 * hid]
-        g, o = act[:, 2 * hid : 3 * hid], act[:, 3 * hid :]
-        gc += gh * o * (1.0 - tc * tc)  # through h = o tanh(c)
-        a, tg = da[step], tanh_gates[step]
+    scale, shift = sigmoid_scale(xh, _SCALE, hid), sigmoid_scale(xh, _SHIFT, hid)
+    q = scale * scale  # (4H,)
+    wh_q_t = mul_into(Wh.T, q[:, None], reusable((4 * hid, hid), xh))  # (4H, H)
+    act, w = empty((n, 4 * hid), xh), empty((n, 4 * hid), xh)  # per-step scratch
+    i, f = act[:, :hid], act[:, hid : 2 * hid]
+    g, o = act[:, 2 * hid : 3 * hid], act[:, 3 * hid :]
+    u = empty((n, hid), xh)
+    gh = empty((n, hid), xh)  # dL/dh_t (returned as dh0)
+    gh[...] = dh[:, t - 1]
+    gc = zeros((n, hid), xh)  # dL/dc_t
+    da = reusable((t, n, 4 * hid), xh)
+    for step in range(t - 1, -1, -1):  # 16 calls a step, no temporaries
+        a, tg, tc = da[step], tanh_gates[step], tanh_c[step]
+        mul_into(tg, scale, act)
+        act += shift  # i, f, g, o
+        mul_into(hs[step + 1], tc, u)  # o tanh(c)^2, as h = o tanh(c)
+        u -= o
+        u *= gh
+        gc -= u  # through h = o tanh(c): gh o (1 - tanh(c)^2)
         mul_into(gc, g, a[:, :hid])  # di
         mul_into(gc, cs[step], a[:, hid : 2 * hid])  # df
         mul_into(gc, i, a[:, 2 * hid : 3 * hid])  # dg
         mul_into(gh, tc, a[:, 3 * hid :])  # do
-        a *= 1.0 - tg * tg  # (N, 4H): da / q
+        mul_into(tg, tg, w)
+        one_minus(w)
+        a *= w  # (N, 4H): da / q
         gc *= f  # dL/dc_{t-1} through the cell
-        gh = a @ wh_q_t  # dL/dh_{t-1} through the recurrence
+        matmul(a, wh_q_t, out=gh)  # dL/dh_{t-1} through the recurrence
         if step:
-            gh += dh[step - 1]
+            gh += dh[:, step - 1]
     da2 = da.reshape(t * n, 4 * hid)
-    dx = batch_major((da2 @ (Wx * q).T).reshape(t, n, d))
-    dwx = (xt.reshape(t * n, d).T @ da2) * q
-    dwh = (hs[:-1].reshape(t * n, hid).T @ da2) * q
-    return dx, gh, dwx, dwh, da2.sum(axis=0) * q
+    dxt = reusable((t, n, d), xh)
+    wx_q_t = mul_into(Wx.T, q[:, None], reusable((4 * hid, d), xh))  # (4H, D)
+    matmul(da2, wx_q_t, out=dxt.reshape(t * n, d))
+    dw = reusable((d + 1 + hid, 4 * hid), xh)  # dWx, db, dWh
+    matmul(xh[:t].reshape(t * n, d + 1 + hid).T, da2, out=dw)
+    dw *= q
+    return batch_major(dxt, reuse=True), gh, dw[:d], dw[d + 1 :], dw[d]
