@@ -124,6 +124,7 @@ def grader():
     peer.send({"op": "bye", "rid": 0}, [])
     thread.join(5)
     g_sock.close()
+    k_sock.close()
 
 
 def get(peer: Peer, name: str):
@@ -237,8 +238,24 @@ def test_grader_objects_expose_only_what_the_policy_allows(grader):
     assert info.value.ename == "PermissionError"
 
 
+_OPEN: list[socket.socket] = []
+
+
+@pytest.fixture(autouse=True)
+def _close_sockets():
+    yield
+    while _OPEN:
+        _OPEN.pop().close()
+
+
+def _pair() -> tuple[socket.socket, socket.socket]:
+    a, b = socket.socketpair()
+    _OPEN.extend((a, b))
+    return a, b
+
+
 def _peer() -> Peer:
-    a, _ = socket.socketpair()
+    a, _ = _pair()
     return Peer(a, "g", Policy(permissive=False))
 
 
@@ -272,18 +289,18 @@ def test_nesting_is_bounded():
 
 
 def test_oversized_and_non_json_messages_are_refused():
-    a, b = socket.socketpair()
+    a, b = _pair()
     peer = Peer(a, "g")
     b.sendall(struct.pack("<II", 2**31, 0))
     with pytest.raises(ProtocolError):
         peer.recv()
-    a, b = socket.socketpair()
+    a, b = _pair()
     peer = Peer(a, "g")
     text = b"[" * 100_000
     b.sendall(struct.pack("<II", len(text), 0) + text)
     with pytest.raises(ProtocolError):
         peer.recv()
-    a, b = socket.socketpair()
+    a, b = _pair()
     peer = Peer(a, "g")
     text = json.dumps([1]).encode()
     b.sendall(struct.pack("<II", len(text), 0) + text)
