@@ -31,6 +31,7 @@ import importlib.util
 import io
 import os
 import select
+import shutil
 import signal
 import socket
 import subprocess
@@ -89,9 +90,19 @@ def _server_socket() -> str:
 
 def _serve_graders(path: str, parent: int) -> None:
     """The grader server: import once, then fork a grader for every connection to ``path``."""
+    import ctypes
+
     from dlgrade.workers import _die_with_parent
 
-    _die_with_parent(parent)
+    def stop(*_):  # the parent died (or asked): remove the socket's folder, then exit
+        shutil.rmtree(os.path.dirname(path), ignore_errors=True)
+        os._exit(0)
+
+    signal.signal(signal.SIGTERM, stop)
+    if ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGTERM) != 0:  # PR_SET_PDEATHSIG
+        raise OSError(ctypes.get_errno(), "prctl(PR_SET_PDEATHSIG) failed")
+    if os.getppid() != parent:  # the parent died before the call
+        stop()
     for name in PRELOAD:
         with contextlib.suppress(ImportError):
             importlib.import_module(name)
@@ -113,6 +124,7 @@ def _serve_graders(path: str, parent: int) -> None:
         try:
             listener.close()
             signal.signal(signal.SIGCHLD, signal.SIG_DFL)
+            signal.signal(signal.SIGTERM, signal.SIG_DFL)  # the folder is the server's
             _die_with_parent(server)
             control = Connection(conn.detach())
             socket_path, uid = control.recv()
