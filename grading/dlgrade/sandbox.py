@@ -49,7 +49,8 @@ scores, the tests' messages and the text outputs.  Widgets still draw when they 
 
 Disk: bwrap (>= 0.8, checked here) mounts one tmpfs of ``--size DLGRADE_SANDBOX_DISK_MB`` at
 ``/home/student``; ``/tmp`` is a symbolic link to ``/home/student/.tmp``, so the three
-writable folders share the limit.  bwrap cannot copy a folder into a tmpfs, so the launcher
+writable folders share the limit (when the virtualenv or dlkit lives under ``/tmp``, which
+must then exist as a folder, ``/tmp`` is a second tmpfs of the same size instead).  bwrap cannot copy a folder into a tmpfs, so the launcher
 (first process in the sandbox) copies the private home and the student's folder from a
 read-only *seed* bound at ``/run/seed`` before it drops root and starts the kernel.  Writing
 past the limit fails inside the kernel with ``OSError`` (ENOSPC); the host's disk is never
@@ -281,6 +282,13 @@ def bwrap_args(
     binds += [("--bind", conn_dir, Path(SANDBOX_CONN)), ("--ro-bind", seed, Path(SANDBOX_SEED))]
     binds.append(("--tmpfs", None, Path(SANDBOX_HOME)))
     made = {Path("/")}
+    tmp = Path("/tmp")
+    # /tmp is a link into the sized tmpfs, unless a folder that must keep its path (the
+    # virtualenv, dlkit) lives under /tmp: then /tmp is a second tmpfs of the same size
+    tmp_is_a_folder = any(tmp in target.parents for _, _, target in binds)
+    if tmp_is_a_folder:
+        args += ["--perms", "1777", "--size", str(disk_mb * 2**20), "--tmpfs", str(tmp)]
+        made.add(tmp)
     for _, _, target in binds:  # bwrap would create missing parents as root-only (0700)
         for parent in reversed(target.parents):
             if parent not in made:
@@ -292,10 +300,10 @@ def bwrap_args(
         else:
             args += [kind, str(source), str(target)]
     python = os.path.normpath(python or sys.executable)  # no "..": it must exist inside
-    args += ["--perms", "1777", "--dir", f"{SANDBOX_HOME}/.tmp"]
-    # relative, as /bin -> usr/bin
-    args += ["--symlink", f"{SANDBOX_HOME[1:]}/.tmp", "/tmp", "--symlink", python, SANDBOX_PYTHON]
-    made.add(Path("/tmp"))
+    if not tmp_is_a_folder:
+        args += ["--perms", "1777", "--dir", f"{SANDBOX_HOME}/.tmp"]
+        args += ["--symlink", f"{SANDBOX_HOME[1:]}/.tmp", "/tmp"]  # relative, as /bin -> usr/bin
+    args += ["--symlink", python, SANDBOX_PYTHON]
     for link, target in [("/bin", "usr/bin"), ("/lib", "usr/lib"), ("/lib64", "usr/lib64")]:
         if Path(link).is_symlink():
             args += ["--symlink", target, link]
