@@ -23,7 +23,6 @@ forward + backward) in GFLOP/s and as a fraction of that matrix product of its d
 
 from __future__ import annotations  # noqa: I001 (harness must load before NumPy)
 
-import argparse
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -218,23 +217,7 @@ def table(rows: list[Row], peaks: dict[str, float]) -> str:
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true", help="tiny sizes, 3 repeats")
-    parser.add_argument(
-        "--cpu-time",
-        action="store_true",
-        help="time by this thread's CPU time, not the wall clock (for a busy machine)",
-    )
-    args = parser.parse_args(argv)
-    harness.pin_threads()
-    print(harness.machine())
-    clock = time.thread_time if args.cpu_time else time.perf_counter
-    peaks = {dtype: harness.matmul_gflops(dtype, clock=clock) for dtype in ("float32", "float64")}
-    print(
-        "1024x1024 matmul, 1 thread: "
-        + ", ".join(f"{dtype} {rate:.1f} GFLOP/s" for dtype, rate in peaks.items())
-    )
-    print(f"clock: {'thread CPU time' if args.cpu_time else 'wall clock'}")
+    args, peaks = harness.ratio_cli(__doc__.splitlines()[0], argv, ("float32", "float64"))
     print(table(run(quick=args.quick, cpu_time=args.cpu_time), peaks))
 
 

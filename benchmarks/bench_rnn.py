@@ -24,7 +24,6 @@ backward, ``G`` the number of gates) in GFLOP/s and as a fraction of that produc
 
 from __future__ import annotations  # noqa: I001 (harness must load before NumPy)
 
-import argparse
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -237,21 +236,8 @@ def table(rows: list[Row], peak: float) -> str:
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true", help="tiny sizes, 3 repeats")
-    parser.add_argument(
-        "--cpu-time",
-        action="store_true",
-        help="time by this thread's CPU time, not the wall clock (for a busy machine)",
-    )
-    args = parser.parse_args(argv)
-    harness.pin_threads()
-    print(harness.machine())
-    clock = time.thread_time if args.cpu_time else time.perf_counter
-    peak = harness.matmul_gflops("float32", clock=clock)
-    print(f"1024x1024 matmul, 1 thread: float32 {peak:.1f} GFLOP/s")
-    print(f"clock: {'thread CPU time' if args.cpu_time else 'wall clock'}")
-    print(table(run(quick=args.quick, cpu_time=args.cpu_time), peak))
+    args, peaks = harness.ratio_cli(__doc__.splitlines()[0], argv, ("float32",))
+    print(table(run(quick=args.quick, cpu_time=args.cpu_time), peaks["float32"]))
 
 
 if __name__ == "__main__":

@@ -177,3 +177,29 @@ def table(results: list[Result], contender: str) -> str:
             f"{r.ratio(contender, 'min'):.2f}x | {target} | {ok} |"
         )
     return "\n".join(lines)
+
+
+def ratio_cli(description: str, argv, dtypes: tuple[str, ...]):
+    """The shared start of a ratio benchmark's ``main``: parse ``--quick``/``--cpu-time``,
+    pin one thread, print the machine, the matmul yardstick of each dtype and the clock.
+    Returns ``(args, {dtype: GFLOP/s})``."""
+    import argparse
+
+    parser = argparse.ArgumentParser(description=description)
+    parser.add_argument("--quick", action="store_true", help="tiny sizes, 3 repeats")
+    parser.add_argument(
+        "--cpu-time",
+        action="store_true",
+        help="time by this thread's CPU time, not the wall clock (for a busy machine)",
+    )
+    args = parser.parse_args(argv)
+    pin_threads()
+    print(machine())
+    clock = time.thread_time if args.cpu_time else time.perf_counter
+    peaks = {dtype: matmul_gflops(dtype, clock=clock) for dtype in dtypes}
+    print(
+        "1024x1024 matmul, 1 thread: "
+        + ", ".join(f"{dtype} {rate:.1f} GFLOP/s" for dtype, rate in peaks.items())
+    )
+    print(f"clock: {'thread CPU time' if args.cpu_time else 'wall clock'}")
+    return args, peaks
