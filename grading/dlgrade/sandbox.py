@@ -50,8 +50,9 @@ scores, the tests' messages and the text outputs.  Widgets still draw when they 
 Disk: bwrap (>= 0.8, checked here) mounts one tmpfs of ``--size DLGRADE_SANDBOX_DISK_MB`` at
 ``/home/student``; ``/tmp`` is a symbolic link to ``/home/student/.tmp``, so the three
 writable folders share the limit (when the virtualenv or dlkit lives under ``/tmp``, which
-must then exist as a folder, ``/tmp`` is a second tmpfs of the same size instead).  bwrap cannot copy a folder into a tmpfs, so the launcher
-(first process in the sandbox) copies the private home and the student's folder from a
+must then exist as a folder, ``/tmp`` is a second tmpfs of the same size instead).  bwrap
+cannot copy a folder into a tmpfs, so the launcher (first process in the sandbox) copies the
+private home and the student's folder from a
 read-only *seed* bound at ``/run/seed`` before it drops root and starts the kernel.  Writing
 past the limit fails inside the kernel with ``OSError`` (ENOSPC); the host's disk is never
 touched.  A tmpfs lives in memory: count workers x DLGRADE_SANDBOX_DISK_MB of RAM.
