@@ -258,6 +258,48 @@ REFERENCES: dict[str, dict[str, tuple[str, ...]]] = {
             "dlkit.autograd.conv_functions.MaxPool2d.backward",
         ),
     },
+    "09_rnn": {
+        "embedding_backward": (
+            "dlkit.functional.embedding_backward",
+            "dlkit.autograd.recurrent_functions.Embedding.backward",
+        ),
+        "rnn_step_forward": (
+            "dlkit.functional.rnn_step_forward",
+            "dlkit.functional.rnn_forward",  # T = 1 is one step
+            "dlkit.autograd.rnn",
+            "dlkit.autograd.recurrent_functions.RNN.forward",
+            "dlkit.nn.RNN.forward",
+        ),
+        "rnn_step_backward": (
+            "dlkit.functional.rnn_step_backward",
+            "dlkit.functional.rnn_backward",
+            "dlkit.autograd.recurrent_functions.RNN.backward",
+        ),
+        "clip_grad_norm": (
+            "dlkit.functional.clip_grad_norm",
+            "dlkit.nn.clip_grad_norm_",
+        ),
+        "lstm_step_forward": (
+            "dlkit.functional.lstm_step_forward",
+            "dlkit.functional.lstm_forward",
+            "dlkit.autograd.lstm",
+            "dlkit.autograd.recurrent_functions.LSTM.forward",
+            "dlkit.nn.LSTM.forward",
+        ),
+        "lstm_step_backward": (
+            "dlkit.functional.lstm_step_backward",
+            "dlkit.functional.lstm_backward",
+            "dlkit.autograd.recurrent_functions.LSTM.backward",
+        ),
+        "gru_step_forward": (
+            "dlkit.functional.gru_step_forward",
+            "dlkit.functional.gru_forward",
+            "dlkit.autograd.gru",
+            "dlkit.autograd.recurrent_functions.GRU.forward",
+            "dlkit.nn.GRU.forward",
+        ),
+        "sample": ("dlkit.functional.sample",),
+    },
 }
 
 
