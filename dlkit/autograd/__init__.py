@@ -18,6 +18,7 @@ kernel, whose gradient the kernel's own tests already check. The maths exists on
 notebooks, the functional API and the autograd all run that one copy.
 """
 
+from .attention_functions import scaled_dot_product_attention
 from .block_functions import concat, depthwise_conv2d, pad2d
 from .conv_functions import avg_pool2d, conv2d, max_pool2d
 from .function import Context, Function, unbroadcast
@@ -96,3 +97,4 @@ __all__ += ["batch_norm", "group_norm", "instance_norm", "layer_norm", "weight_n
 __all__ += ["avg_pool2d", "conv2d", "max_pool2d"]
 __all__ += ["concat", "depthwise_conv2d", "pad2d"]
 __all__ += ["embedding", "gru", "last_step", "lstm", "rnn", "sequence_cross_entropy"]
+__all__ += ["scaled_dot_product_attention"]

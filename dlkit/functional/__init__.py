@@ -18,6 +18,12 @@ from .activations import (
     tanh,
     tanh_backward,
 )
+from .attention import (
+    causal_mask,
+    positional_encoding,
+    scaled_dot_product_attention,
+    scaled_dot_product_attention_backward,
+)
 from .conv import conv2d_backward, conv2d_forward, conv2d_naive
 from .depthwise import depthwise_conv2d_backward, depthwise_conv2d_forward
 from .embedding import embedding_backward, embedding_forward
@@ -100,3 +106,9 @@ __all__ += ["rnn_backward", "rnn_forward", "rnn_step_backward", "rnn_step_forwar
 __all__ += ["lstm_backward", "lstm_forward", "lstm_step_backward", "lstm_step_forward"]
 __all__ += ["gru_backward", "gru_forward", "gru_step_backward", "gru_step_forward"]
 __all__ += ["clip_grad_norm", "sample", "sequence_cross_entropy"]
+__all__ += [
+    "causal_mask",
+    "positional_encoding",
+    "scaled_dot_product_attention",
+    "scaled_dot_product_attention_backward",
+]
