@@ -9,10 +9,20 @@
   ``regularization.py``: :class:`Dropout`.
 * ``recurrent.py``: :class:`Embedding`, :class:`RNN`, :class:`LSTM`, :class:`GRU`, and
   ``clip_grad_norm_``.
+* ``attention.py``: :class:`MultiHeadAttention`, :class:`TransformerBlock`,
+  :class:`TransformerDecoderBlock`, :class:`PositionalEmbedding`,
+  :class:`Seq2SeqTransformer` (masks: boolean, True = allowed / real token).
 
 Every name is re-exported here: ``from dlkit.nn import Linear``.
 """
 
+from .attention import (
+    MultiHeadAttention,
+    PositionalEmbedding,
+    Seq2SeqTransformer,
+    TransformerBlock,
+    TransformerDecoderBlock,
+)
 from .blocks import DepthwiseConv2d, DepthwiseSeparableConv, InceptionBlock, ResidualBlock
 from .callbacks import (
     Callback,
@@ -60,3 +70,10 @@ __all__ += [
 __all__ += ["AvgPool2d", "Conv2d", "Flatten", "MaxPool2d"]
 __all__ += ["DepthwiseConv2d", "DepthwiseSeparableConv", "InceptionBlock", "ResidualBlock"]
 __all__ += ["GRU", "LSTM", "RNN", "Embedding", "clip_grad_norm_"]
+__all__ += [
+    "MultiHeadAttention",
+    "PositionalEmbedding",
+    "Seq2SeqTransformer",
+    "TransformerBlock",
+    "TransformerDecoderBlock",
+]
