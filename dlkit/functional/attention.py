@@ -29,7 +29,8 @@ import numpy as np
 
 from .._validate import check_floats, check_same_kind, check_size
 from ..backend import arange_like, describe, is_array, is_torch, namespace
-from ._recurrent import check_cache, check_upstream
+from ._recurrent import check_cache, check_upstream, reusable
+from ._windows import matmul
 
 __all__ = [
     "scaled_dot_product_attention",
@@ -135,6 +136,44 @@ def _sum_to(grad: Any, shape: tuple[int, ...]) -> Any:
     return xp.reshape(grad, shape)
 
 
+def _blocked_keys(mask: Any) -> Any:
+    """``~mask`` laid out like the key-major scores: broadcastable to ``(..., Tk, Tq)``."""
+    if mask.ndim < 2:
+        mask = namespace(mask).reshape(mask, (1,) * (2 - mask.ndim) + _shape(mask))
+    if is_torch(mask):
+        return (~mask).transpose(-1, -2)
+    return np.ascontiguousarray(np.logical_not(mask).swapaxes(-1, -2))  # small: Tq x Tk bytes
+
+
+def _fill_where(a: Any, where: Any, value: float) -> None:
+    """``a[where] = value`` in place, ``where`` broadcasting against ``a``."""
+    if is_torch(a):
+        a.masked_fill_(where, value)
+    else:
+        np.copyto(a, value, where=where)
+
+
+def _exp_in_place(a: Any) -> None:
+    """``a <- exp(a)``."""
+    if is_torch(a):
+        a.exp_()
+    else:
+        np.exp(a, out=a)
+
+
+_POOLED = 1 << 24  # bytes: larger score arrays are allocated afresh, never kept in the pool
+
+
+def _product(a: Any, b: Any, shape: tuple[int, ...]) -> Any:
+    """``a @ b`` of ``shape`` in a new array; for NumPy, up to 16 MiB, in a :func:`reusable`
+    one (measured: 1.4x torch's time with fresh score arrays, 1.2x with pooled ones, at
+    B=8, heads=4, T=128, d=32 timed alternately with torch, whose freed memory glibc hands
+    out again)."""
+    if is_torch(a) or math.prod(shape) * a.dtype.itemsize > _POOLED:
+        return a @ b
+    return matmul(a, b, out=reusable(shape, a))
+
+
 def scaled_dot_product_attention(
     q: Any, k: Any, v: Any, mask: Any = None
 ) -> tuple[Any, AttentionCache]:
@@ -165,24 +204,30 @@ def scaled_dot_product_attention(
     """
     q, k, v, batch = _check_qkv(q, k, v)
     tq, d = _shape(q)[-2:]
-    full = (*batch, tq, int(k.shape[-2]))
+    tk = int(k.shape[-2])
+    full = (*batch, tq, tk)
     if mask is not None:
         mask = _check_mask(mask, full, q)
     xp = namespace(q)
     scale = 1.0 / math.sqrt(d)
-    scores = q @ xp.matrix_transpose(k)  # (*batch, Tq, Tk), a new array
-    scores *= scale
-    if mask is None:
-        top = xp.max(scores, axis=-1, keepdims=True)  # (*batch, Tq, 1)
-        e = xp.exp(scores - top)  # every exponent <= 0; the row maximum gives 1
-        weights = e / xp.sum(e, axis=-1, keepdims=True)
-    else:
-        scores = xp.where(mask, scores, -math.inf)  # disallowed keys: exp(-inf) = 0
-        top = xp.max(scores, axis=-1, keepdims=True)  # the largest ALLOWED logit
+    # The scores are computed KEY-MAJOR, st[..., j, i] = s_ij: the softmax's reductions over
+    # the keys then run down the columns (axis -2), which NumPy vectorises along a whole row
+    # of queries (2.7x faster than a reduction along each short row, measured), and every
+    # broadcast of a per-query number is along contiguous rows. All the softmax steps work
+    # in place on this one array; the scale multiplies q (Tk times fewer numbers).
+    st = _product(k, xp.matrix_transpose(q * scale), (*batch, tk, tq))  # (*batch, Tk, Tq)
+    if mask is not None:
+        _fill_where(st, _blocked_keys(mask), -math.inf)  # disallowed keys: exp(-inf) = 0
+    top = xp.max(st, axis=-2, keepdims=True)  # (*batch, 1, Tq): the largest ALLOWED logit
+    if mask is not None:
         top = xp.where(top == -math.inf, 0.0, top)  # empty rows: no NaN from -inf - -inf
-        e = xp.exp(scores - top)
-        total = xp.sum(e, axis=-1, keepdims=True)  # >= 1 on a row with an allowed key, else 0
-        weights = e / xp.where(total > 0, total, 1.0)  # empty rows stay 0
+    st -= top  # every exponent <= 0; the row maximum gives 1
+    _exp_in_place(st)
+    total = xp.sum(st, axis=-2, keepdims=True)  # >= 1 on a row with an allowed key, else 0
+    if mask is not None:
+        total = xp.where(total > 0, total, 1.0)  # empty rows stay 0
+    st *= 1.0 / total
+    weights = xp.matrix_transpose(st)  # (*batch, Tq, Tk), a view
     out = weights @ v  # (*batch, Tq, dv)
     return out, AttentionCache(q, k, v, weights, mask, scale)
 
@@ -206,12 +251,17 @@ def scaled_dot_product_attention_backward(dout: Any, cache: AttentionCache) -> t
     expected = (*batch, int(weights.shape[-2]), int(v.shape[-1]))
     dout = check_upstream("dout", dout, q, expected, "(..., Tq, dv)")
     xp = namespace(dout)
-    dv = xp.matrix_transpose(weights) @ dout  # (*batch, Tk, dv)
-    dw = dout @ xp.matrix_transpose(v)  # (*batch, Tq, Tk)
-    ds = weights * (dw - xp.sum(dw * weights, axis=-1, keepdims=True))
-    ds *= scale
-    dq = ds @ k  # (*batch, Tq, d)
-    dk = xp.matrix_transpose(ds) @ q  # (*batch, Tk, d)
+    wt = xp.matrix_transpose(weights)  # (*batch, Tk, Tq), contiguous: the forward's layout
+    dv = wt @ dout  # (*batch, Tk, dv)
+    # key-major like the forward: dst[..., j, i] = dW_ij = dout_i . v_j, then in place
+    # dS^T = W^T * (dW^T - rowsum(dW * W)); the 1 / sqrt(d) goes on dq and dk
+    dst = _product(v, xp.matrix_transpose(dout), (*batch, int(wt.shape[-2]), expected[-2]))
+    dst -= xp.einsum("...ji,...ji->...i", dst, wt)[..., None, :]  # rowsum, no temporary
+    dst *= wt
+    dq = xp.matrix_transpose(dst) @ k  # (*batch, Tq, d)
+    dq *= scale
+    dk = dst @ q  # (*batch, Tk, d)
+    dk *= scale
     return _sum_to(dq, q.shape), _sum_to(dk, k.shape), _sum_to(dv, v.shape)
 
 
