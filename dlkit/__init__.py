@@ -35,14 +35,18 @@ _SUBMODULES |= {"augment", "ensemble", "gp", "learners", "model_selection", "tun
 
 _SUBMODULES |= {"shapes"}
 _SUBMODULES |= {"references"}
+_SUBMODULES |= {"notebook"}
 __all__ = sorted(_SUBMODULES) + ["__version__", "device_report"]
 
 
-if "ipykernel" in _sys.modules:  # a notebook: warn when an answer calls its own reference
+if "ipykernel" in _sys.modules:  # a notebook: warn when an answer calls its own reference,
+    # and show a failed check's message before its traceback (dlkit.notebook)
+    from .notebook import install as install_hints
     from .references import arm_notebook
 
     arm_notebook()
-    del arm_notebook
+    install_hints()
+    del arm_notebook, install_hints
 
 
 def __getattr__(name: str) -> Any:

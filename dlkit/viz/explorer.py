@@ -134,7 +134,8 @@ class Explorer:
         """Set some control values, redraw, and return the figure.
 
         Unknown names and out-of-range values raise ``ValueError``/``TypeError`` naming the
-        control; an error inside :meth:`draw` (often the student's own function) propagates.
+        control; an error inside :meth:`draw` (often the student's own function) propagates,
+        except a notebook function not written yet (see :meth:`redraw`).
         """
         checked = {}
         for name, value in values.items():
@@ -148,8 +149,22 @@ class Explorer:
         return self.figure
 
     def redraw(self) -> None:
+        """Draw the figure for the current values. A function defined in a notebook cell that
+        still raises ``NotImplementedError()`` (an exercise not written yet) is no error: the
+        figure and :attr:`error` then say "write `name` first"; any other error propagates."""
         self.figure.clear()
-        self.draw(self.figure, **self.values)
+        try:
+            self.draw(self.figure, **self.values)
+            self.error = None
+        except NotImplementedError as exc:
+            from ..notebook import unwritten, widget_line
+
+            name = unwritten(exc)
+            if name is None:
+                raise
+            self.error = widget_line(name)
+            self.figure.clear()
+            self.figure.text(0.5, 0.5, self.error, ha="center", va="center", wrap=True)
         if self.title:
             self.figure.suptitle(self.title)
 
@@ -172,7 +187,7 @@ class Explorer:
 
         inputs = {name: _make_input(w, name, c) for name, c in self.controls.items()}
         self._image = w.Image(value=self.png(), format="png")
-        self._status = w.HTML(value="")
+        self._status = w.HTML(value="" if self.error is None else _status(self.error))
         for name, box in inputs.items():
             box.observe(lambda change, name=name: self._on_change(name, change["new"]), "value")
         return w.VBox(
@@ -190,13 +205,12 @@ class Explorer:
             # [min, max] (10 ** log10(0.05) < 0.05): the frontend's range is the control's.
             value = min(max(value, control.min), control.max)
         try:
-            self.update(**{name: value})
-            self.error = None
-            self._status.value = ""
+            self.update(**{name: value})  # sets error to None, or to "write `name` first"
+            self._status.value = "" if self.error is None else _status(self.error)
             self._image.value = self.png()
         except Exception as exc:  # show the student what their code raised, keep the widget alive
             self.error = f"{type(exc).__name__}: {exc}"
-            self._status.value = f"<span style='color:#b00'>{_escape(self.error)}</span>"
+            self._status.value = _status(self.error)
 
     def show(self, static: bool | None = None) -> None:
         """Display the widget, or the static figure where widgets cannot render.
@@ -265,3 +279,7 @@ def _make_input(w: Any, name: str, c: Control) -> Any:
 
 def _escape(text: str) -> str:
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def _status(error: str) -> str:
+    return f"<span style='color:#b00'>{_escape(error)}</span>"

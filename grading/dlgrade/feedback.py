@@ -121,5 +121,17 @@ def student_traceback(output, student_counts: set[int]) -> list[str]:
     name = output.get("ename", "Error")
     message = str(output.get("evalue", "")).strip()
     if not message:
-        message = "(a check failed without a message)"
+        message = _empty_message(name, output.get("traceback", []))
     return [*frames, f"\x1b[0;31m{name}\x1b[0m: {message}"]
+
+
+def _empty_message(name: str, traceback: list) -> str:
+    """What an error without a message says: the kernel's "`f` is not written yet" line when
+    dlkit's notebook handler wrote one (:mod:`dlkit.notebook`), else what kind of error it is."""
+    for entry in traceback:
+        line = strip_ansi(str(entry)).strip()
+        if "is not written yet" in line and "\n" not in line:
+            return line
+    if name == "NotImplementedError":
+        return "(not written yet: a function this cell calls still raises NotImplementedError())"
+    return "(a check failed without a message)"

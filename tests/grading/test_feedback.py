@@ -116,6 +116,20 @@ def test_a_bare_assertion_says_a_check_failed():
     assert strip_ansi(line) == "AssertionError: (a check failed without a message)"
 
 
+def test_an_unwritten_exercise_says_so():
+    """dlkit's notebook handler writes one line naming the function; feedback keeps it."""
+    hint = (
+        "`standardize` is not written yet: replace `raise NotImplementedError()` in its cell "
+        "with your code, run that cell, then run this one again."
+    )
+    output = new_output("error", ename="NotImplementedError", evalue="", traceback=[hint])
+    (line,) = student_traceback(output, set())
+    assert strip_ansi(line) == f"NotImplementedError: {hint}"
+    bare = new_output("error", ename="NotImplementedError", evalue="", traceback=["x"])
+    (line,) = student_traceback(bare, set())
+    assert "not written yet" in strip_ansi(line)
+
+
 def test_output_quoting_hidden_lines_is_withheld():
     """Student code running during a test (an IPython callback, say) may print the cell."""
     cell = new_code_cell("passed('ok')\n### BEGIN HIDDEN TESTS\nassert_close(secret_value, 42)")
