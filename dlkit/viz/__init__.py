@@ -6,6 +6,7 @@ figure (what the tests drive), ``.fingerprint()`` hashes the pixels.
 """
 
 from .activations import ActivationExplorer
+from .attention import AttentionHeatmaps, QueryKeyPlayground
 from .boundary import DecisionBoundaryExplorer
 from .capacity import HiddenUnitsExplorer
 from .depth import DepthExplorer
@@ -40,3 +41,4 @@ __all__ += ["DepthExplorer"]
 __all__ += ["FeatureMapExplorer", "KernelExplorer"]
 __all__ += ["RegularizationExplorer"]
 __all__ += ["GateInspector", "GradientFlowExplorer", "TemperatureExplorer"]
+__all__ += ["AttentionHeatmaps", "QueryKeyPlayground"]

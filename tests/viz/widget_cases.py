@@ -569,6 +569,66 @@ _TEMPERATURE_EXTREMES = (
 )
 
 
+# -- unit 10: AttentionHeatmaps, QueryKeyPlayground --------------------------------------------
+
+
+def _attention_heatmaps(from_model: bool) -> Callable[[], Built]:
+    def make() -> Built:
+        from dlkit import nn
+        from dlkit.viz import AttentionHeatmaps
+
+        rng = np.random.default_rng(0)
+        if from_model:  # a freshly initialised block: no training
+            block = nn.TransformerBlock(8, 2, 16, rng=rng, causal=True)
+            x = rng.standard_normal((2, 6, 8)) * 3.0
+            return Built(AttentionHeatmaps(model=block, inputs=x, tokens=list("the cat")[:6]))
+
+        def softmax(scores: np.ndarray) -> np.ndarray:
+            e = np.exp(scores - scores.max(axis=-1, keepdims=True))
+            return e / e.sum(axis=-1, keepdims=True)
+
+        layers = {
+            "self": softmax(rng.standard_normal((2, 4, 5, 5)) * 2.0),
+            "cross": softmax(rng.standard_normal((2, 4, 5, 7)) * 2.0),
+        }
+        layers["cross"][:, :, 0] = 0.0  # an empty row: a query with no allowed key
+        tokens = ["$x", "\n", " ", "b", "c", "d", "e"]  # mathtext, a newline, a space
+        return Built(AttentionHeatmaps(layers, tokens=tokens, query_tokens="VWXYZ"))
+
+    return make
+
+
+def _query_key_playground(values: str) -> Callable[[], Built]:
+    def make() -> Built:
+        from dlkit.functional import scaled_dot_product_attention
+        from dlkit.viz import QueryKeyPlayground
+
+        student = Spy(scaled_dot_product_attention)
+        if values == "colours":
+            rgb = np.random.default_rng(3).uniform(size=(4, 3))
+            keys = {"x": (1.0, 0.0), "y": (0.0, 1.0), "-x": (-1.0, 0.0), "$": (0.5, -2.0)}
+            return Built(QueryKeyPlayground(student, keys=keys, values=rgb), {"attention": student})
+        return Built(QueryKeyPlayground(student), {"attention": student})
+
+    return make
+
+
+def _playground_check(e: Any, spies: Mapping[str, Spy], values: Mapping[str, Any]) -> None:
+    r = e.compute(**values)
+    assert r["matches"], f"dlkit's attention should match: {r['hint']}"
+    if values["mask"] != "none":
+        assert r["weights"][e.key_labels.index(values["mask"])] == 0.0
+    _no_nan_text(e, spies, values)
+
+
+_PLAYGROUND_EXTREMES = (
+    {"length": 0.0, "sharpness": 10.0, "mask": "e"},  # q = 0: uniform weights
+    {"length": 3.0, "sharpness": 10.0, "angle": 180.0, "mask": "c"},  # one-hot weights
+    {"length": 3.0, "sharpness": 10 ** math.log10(10.0), "angle": -180.0, "mask": "none"},
+    {"length": 0.0, "sharpness": 10 ** math.log10(0.1), "angle": 0.0},
+)
+
+
 # -- the registry ---------------------------------------------------------------------------
 
 CASES: list[WidgetCase] = []
@@ -765,6 +825,35 @@ def _register() -> None:
                 _temperature_explorer(generate=False),
                 check=_temperature_check,
                 extremes=_TEMPERATURE_EXTREMES,
+            ),
+            WidgetCase(
+                "AttentionHeatmaps",
+                viz.AttentionHeatmaps,
+                _attention_heatmaps(from_model=False),
+                settings=({"layer": "self", "head": "mean", "example": 1},),
+                extremes=({"layer": "cross", "head": "3", "example": 1},),
+            ),
+            WidgetCase(
+                "AttentionHeatmaps-model",
+                viz.AttentionHeatmaps,
+                _attention_heatmaps(from_model=True),
+                settings=({"head": "mean", "example": 1}, {"head": "1"}),
+            ),
+            WidgetCase(
+                "QueryKeyPlayground",
+                viz.QueryKeyPlayground,
+                _query_key_playground("numbers"),
+                check=_playground_check,
+                settings=({"angle": 90.0, "mask": "b"}, {"sharpness": 3.0, "length": 2.0}),
+                extremes=_PLAYGROUND_EXTREMES,
+            ),
+            WidgetCase(
+                "QueryKeyPlayground-colours",  # (Tk, 3) RGB values, a "$" label, 4 keys
+                viz.QueryKeyPlayground,
+                _query_key_playground("colours"),
+                check=_playground_check,
+                settings=({"angle": -90.0, "mask": "$"},),
+                extremes=({"length": 3.0, "sharpness": 10.0, "mask": "x"},),
             ),
         ]
     )
