@@ -1,0 +1,90 @@
+"""Each exercise's tests pass after only the setup cell and that exercise's answer cell.
+
+A student who presses Run All stops at the first unsolved exercise's test; they then solve a
+later exercise and run just its cells. That works only if no test cell leans on a cell outside
+the setup cell and its own answer cell: shared locked helpers belong in the setup cell or in
+dlkit, and demo data a test needs is defined in the test cell (see docs/AUTHORING.md).
+
+For every graded exercise of every unit, a fresh kernel runs the setup cell, the exercise's
+answer cell (the reference solution) and its test cells, in notebook order, and nothing else.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import sys
+
+import nbformat
+import pytest
+from nbclient import NotebookClient
+from nbclient.exceptions import CellExecutionError
+
+from .conftest import ROOT, SOLUTIONS, unit_names
+
+CELL_TIMEOUT_S = 60
+pytestmark = pytest.mark.slow
+
+
+def _grading_harness():
+    """tests/grading/grading_harness.py, which parses a unit's exercises and test cells."""
+    name = "grading_harness"
+    if name not in sys.modules:
+        path = ROOT / "tests" / "grading" / f"{name}.py"
+        spec = importlib.util.spec_from_file_location(name, path)
+        module = importlib.util.module_from_spec(spec)
+        sys.modules[name] = module
+        spec.loader.exec_module(module)
+    return sys.modules[name]
+
+
+def _exercise_notebooks(unit: str) -> dict[str, nbformat.NotebookNode]:
+    """``{exercise: notebook of only the setup cell, its answer cell and its test cells}``."""
+    harness = _grading_harness()
+    spec = harness.inspect_unit(SOLUTIONS / unit)
+    assert not spec.problems, "\n".join(spec.problems)
+    notebooks = {}
+    for nb in spec.sources.values():
+        cells = {harness.nbgrader_meta(c).get("grade_id"): c for c in nb.cells}
+        assert "setup" in cells, f"{unit} has no setup cell (grade_id 'setup')"
+        for exercise in spec.exercises:
+            if exercise not in cells:
+                continue
+            wanted = {"setup", exercise, *spec.tests[exercise]}
+            single = nbformat.v4.new_notebook(metadata=nb.metadata)
+            single.cells = [
+                c
+                for c in nb.cells
+                if c.cell_type == "code" and harness.nbgrader_meta(c).get("grade_id") in wanted
+            ]
+            notebooks[exercise] = single
+    assert notebooks, f"{unit} has no graded exercises"
+    return notebooks
+
+
+def _first_error(nb: nbformat.NotebookNode) -> str:
+    for cell in nb.cells:
+        for out in cell.get("outputs", []):
+            if out.output_type == "error":
+                gid = cell.metadata["nbgrader"]["grade_id"]
+                return f"cell {gid}: {out.ename}: {out.evalue}"
+    return "no error output recorded"
+
+
+@pytest.mark.parametrize("unit", unit_names())
+def test_each_exercise_runs_after_only_the_setup_cell(unit: str) -> None:
+    failures = []
+    for exercise, nb in _exercise_notebooks(unit).items():
+        client = NotebookClient(
+            nb,
+            timeout=CELL_TIMEOUT_S,
+            kernel_name="python3",
+            resources={"metadata": {"path": str(SOLUTIONS / unit)}},
+        )
+        try:
+            client.execute()
+        except CellExecutionError:
+            failures.append(f"{exercise}: {_first_error(nb)}")
+    assert not failures, (
+        f"{unit}: these exercises fail when run after only the setup cell and their answer "
+        "cell (a test needs a cell it does not own; see docs/AUTHORING.md):\n" + "\n".join(failures)
+    )
