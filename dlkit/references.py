@@ -300,6 +300,22 @@ REFERENCES: dict[str, dict[str, tuple[str, ...]]] = {
         ),
         "sample": ("dlkit.functional.sample",),
     },
+    "10_attention": {
+        "causal_mask": ("dlkit.functional.causal_mask",),
+        "scaled_dot_product_attention": (
+            "dlkit.functional.scaled_dot_product_attention",
+            "dlkit.autograd.scaled_dot_product_attention",
+            "dlkit.autograd.attention_functions.ScaledDotProductAttention.forward",
+            "dlkit.nn.MultiHeadAttention.forward",  # identity projections, one head
+        ),
+        "scaled_dot_product_attention_backward": (
+            "dlkit.functional.scaled_dot_product_attention_backward",
+            "dlkit.autograd.attention_functions.ScaledDotProductAttention.backward",
+        ),
+        "positional_encoding": ("dlkit.functional.positional_encoding",),
+        "multi_head_attention": ("dlkit.nn.MultiHeadAttention.forward",),
+        "transformer_block_forward": ("dlkit.nn.TransformerBlock.forward",),
+    },
 }
 
 
