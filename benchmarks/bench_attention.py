@@ -226,12 +226,7 @@ def block_contenders(size: Block, rng: np.random.Generator) -> dict[str, Callabl
 # -- the run and its table ----------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class Row:
-    result: harness.Result
-    flops: float
-    reference: str = "torch"  # the contender dlkit is compared with on this row
-    label: str = ""  # the row's case column; the result's case if empty
+Row = harness.FlopsRow
 
 
 def run(quick: bool = False, cpu_time: bool = False) -> list[Row]:
@@ -267,27 +262,7 @@ def run(quick: bool = False, cpu_time: bool = False) -> list[Row]:
     return rows
 
 
-def table(rows: list[Row], peak: float) -> str:
-    """A Markdown table: ratios to torch, targets, and GFLOP/s against float32 matmul."""
-    lines = [
-        "| case | dlkit median | torch median | ratio (median) | ratio (min) | target | met "
-        "| dlkit GFLOP/s | of matmul |",
-        "|---|---|---|---|---|---|---|---|---|",
-    ]
-    for row in rows:
-        r = row.result
-        mine, ref = r.timings["dlkit"], r.timings[row.reference]
-        ratio, ratio_min = mine.median / ref.median, mine.min / ref.min
-        has_target = r.target is not None and row.reference == r.baseline
-        target = f"<= {r.target:g}x" if has_target else ""
-        met = ("yes" if ratio <= r.target else "NO") if has_target else ""
-        rate = row.flops / mine.median / 1e9
-        lines.append(
-            f"| {row.label or r.case} | {mine.median * 1e3:.2f} ms | {ref.median * 1e3:.2f} ms "
-            f"| {ratio:.2f}x | {ratio_min:.2f}x | {target} | {met} "
-            f"| {rate:.1f} | {rate / peak:.0%} |"
-        )
-    return "\n".join(lines)
+table = harness.flops_table
 
 
 def main(argv: list[str] | None = None) -> None:

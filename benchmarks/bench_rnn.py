@@ -177,10 +177,7 @@ def charlm_contenders(size: CharLM, rng: np.random.Generator) -> dict[str, Calla
     return {"dlkit": dlkit_step, "torch": torch_step}
 
 
-@dataclass(frozen=True)
-class Row:
-    result: harness.Result
-    flops: float
+Row = harness.FlopsRow
 
 
 def run(quick: bool = False, cpu_time: bool = False) -> list[Row]:
@@ -214,25 +211,7 @@ def run(quick: bool = False, cpu_time: bool = False) -> list[Row]:
     return rows
 
 
-def table(rows: list[Row], peak: float) -> str:
-    """A Markdown table: ratios to torch, targets, and GFLOP/s against float32 matmul."""
-    lines = [
-        "| case | dlkit median | torch median | ratio (median) | ratio (min) | target | met "
-        "| dlkit GFLOP/s | of matmul |",
-        "|---|---|---|---|---|---|---|---|---|",
-    ]
-    for row in rows:
-        r = row.result
-        mine, ref = r.timings["dlkit"], r.timings["torch"]
-        target = "" if r.target is None else f"<= {r.target:g}x"
-        met = "" if r.target is None else ("yes" if r.ratio("dlkit") <= r.target else "NO")
-        rate = row.flops / mine.median / 1e9
-        lines.append(
-            f"| {r.case} | {mine.median * 1e3:.2f} ms | {ref.median * 1e3:.2f} ms "
-            f"| {r.ratio('dlkit'):.2f}x | {r.ratio('dlkit', 'min'):.2f}x | {target} | {met} "
-            f"| {rate:.1f} | {rate / peak:.0%} |"
-        )
-    return "\n".join(lines)
+table = harness.flops_table
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -179,6 +179,41 @@ def table(results: list[Result], contender: str) -> str:
     return "\n".join(lines)
 
 
+@dataclass(frozen=True)
+class FlopsRow:
+    """One row of :func:`flops_table`: a timed case, its FLOP count, and which contender
+    dlkit is compared with on this row (a case may give several rows)."""
+
+    result: Result
+    flops: float
+    reference: str = "torch"
+    label: str = ""  # the row's case column; the result's case when empty
+
+
+def flops_table(rows: list[FlopsRow], peak: float) -> str:
+    """A Markdown table of dlkit's time ratios to each row's reference, the target where the
+    reference is the case's baseline, and dlkit's GFLOP/s against ``peak`` (the matmul's)."""
+    lines = [
+        "| case | dlkit median | torch median | ratio (median) | ratio (min) | target | met "
+        "| dlkit GFLOP/s | of matmul |",
+        "|---|---|---|---|---|---|---|---|---|",
+    ]
+    for row in rows:
+        r = row.result
+        mine, ref = r.timings["dlkit"], r.timings[row.reference]
+        ratio, ratio_min = mine.median / ref.median, mine.min / ref.min
+        has_target = r.target is not None and row.reference == r.baseline
+        target = f"<= {r.target:g}x" if has_target else ""
+        met = ("yes" if ratio <= r.target else "NO") if has_target else ""
+        rate = row.flops / mine.median / 1e9
+        lines.append(
+            f"| {row.label or r.case} | {mine.median * 1e3:.2f} ms | {ref.median * 1e3:.2f} ms "
+            f"| {ratio:.2f}x | {ratio_min:.2f}x | {target} | {met} "
+            f"| {rate:.1f} | {rate / peak:.0%} |"
+        )
+    return "\n".join(lines)
+
+
 def ratio_cli(description: str, argv, dtypes: tuple[str, ...]):
     """The shared start of a ratio benchmark's ``main``: parse ``--quick``/``--cpu-time``,
     pin one thread, print the machine, the matmul yardstick of each dtype and the clock.

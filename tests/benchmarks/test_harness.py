@@ -28,6 +28,20 @@ def test_compare_alternates_and_reports_ratios() -> None:
     assert "| sleep |" in harness.table([result], "slow")
 
 
+def test_flops_table_judges_the_target_only_against_the_baseline() -> None:
+    ms = lambda *t: harness.Timing(tuple(x / 1e3 for x in t))
+    result = harness.Result(
+        "attn", {"dlkit": ms(3, 2), "torch": ms(2, 2), "fast": ms(1, 1)}, "torch", target=1.2
+    )
+    rows = [harness.FlopsRow(result, 5e6), harness.FlopsRow(result, 5e6, "fast", "vs fast")]
+    first, second = harness.flops_table(rows, 10.0).splitlines()[2:]
+    # dlkit median 2.5 ms against torch's 2 ms: 1.25x, over the 1.2x target; 2 GFLOP/s
+    assert first.startswith("| attn | 2.50 ms | 2.00 ms | 1.25x | 1.00x | <= 1.2x | NO |")
+    assert first.endswith("| 2.0 | 20% |")
+    # against a contender that is not the baseline: its ratio, but no target to meet
+    assert second.startswith("| vs fast | 2.50 ms | 1.00 ms | 2.50x | 2.00x |  |  |")
+
+
 def test_compare_rejects_bad_arguments() -> None:
     with pytest.raises(ValueError, match="baseline must be one of"):
         harness.compare("x", {"a": lambda: None}, baseline="b")
