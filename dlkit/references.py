@@ -4,7 +4,8 @@
 cell) and each exercise to the dlkit names whose code computes its answer: the function
 itself and its re-exports, the private kernels it delegates to, the autograd ops and ``nn``
 modules that wrap the same kernel, and the neighbours whose output gives the answer away
-(``sigmoid_backward`` reveals ``sigmoid``, one perceptron epoch is a perceptron update).
+(``sigmoid_backward`` reveals ``sigmoid``, one perceptron epoch is a perceptron update),
+including a widget's own recomputation of the answer (the gate inspector's gates).
 Generic tools that can compute anything (the tensor autograd composed from elementary ops,
 torch, scikit-learn) are not listed: the table is about dlkit's own copy of the exercise.
 
@@ -285,6 +286,7 @@ REFERENCES: dict[str, dict[str, tuple[str, ...]]] = {
             "dlkit.autograd.lstm",
             "dlkit.autograd.recurrent_functions.LSTM.forward",
             "dlkit.nn.LSTM.forward",
+            "dlkit.viz.gates.GateInspector.run",  # recomputes the i, f, g, o of any step
         ),
         "lstm_step_backward": (
             "dlkit.functional.lstm_step_backward",
@@ -298,7 +300,10 @@ REFERENCES: dict[str, dict[str, tuple[str, ...]]] = {
             "dlkit.autograd.recurrent_functions.GRU.forward",
             "dlkit.nn.GRU.forward",
         ),
-        "sample": ("dlkit.functional.sample",),
+        "sample": (
+            "dlkit.functional.sample",
+            "dlkit.viz.temperature.TemperatureExplorer.probabilities",  # softmax(logits / T)
+        ),
     },
     "10_attention": {
         "causal_mask": ("dlkit.functional.causal_mask",),
@@ -307,6 +312,7 @@ REFERENCES: dict[str, dict[str, tuple[str, ...]]] = {
             "dlkit.autograd.scaled_dot_product_attention",
             "dlkit.autograd.attention_functions.ScaledDotProductAttention.forward",
             "dlkit.nn.MultiHeadAttention.forward",  # identity projections, one head
+            "dlkit.viz.attention._softmax",  # the masked softmax: weights @ v is the rest
         ),
         "scaled_dot_product_attention_backward": (
             "dlkit.functional.scaled_dot_product_attention_backward",
