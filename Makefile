@@ -8,10 +8,11 @@ ROOT_FLAG := $(if $(filter 0,$(shell id -u)),--ServerApp.allow_root=True)
 LAB_ARGS  ?=
 PYTEST_ARGS ?=
 
-.PHONY: help venv chromium lab test test-fast lint format strip release bench clean
+.PHONY: help venv chromium lab formgrader test test-fast lint format strip release bench clean
 
 help:
-	@echo "make lab      set up .venv and open the course in JupyterLab"
+	@echo "make lab      set up .venv and open the course in JupyterLab (your copy: workspace/)"
+	@echo "make formgrader  the instructor's JupyterLab with nbgrader's Formgrader"
 	@echo "make test     set up .venv and run the whole test suite"
 	@echo "make test-fast  the suite without notebook execution and nbgrader round trips"
 	@echo "make lint     ruff check and format check;  make format  apply ruff format"
@@ -26,8 +27,19 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e ".[torch,test]"
 	touch $(STAMP)
 
+# Students work in workspace/ (git-ignored), a copy of course/ that `git pull` never touches;
+# jupyter/student/ turns off nbgrader's instructor tools (the Validate button stays).
+WORKSPACE ?= workspace
+
 lab: venv
-	$(BIN)/jupyter lab --ServerApp.root_dir=course $(ROOT_FLAG) $(LAB_ARGS)
+	$(BIN)/python -m dlkit.workspace sync --course course --workspace $(WORKSPACE)
+	JUPYTER_CONFIG_PATH="$(CURDIR)/jupyter/student$(if $(JUPYTER_CONFIG_PATH),:$(JUPYTER_CONFIG_PATH))" \
+	  $(BIN)/jupyter lab --ServerApp.root_dir=$(WORKSPACE) $(ROOT_FLAG) $(LAB_ARGS)
+
+# The instructor's JupyterLab: nbgrader's Formgrader and Create Assignment, with the course's
+# nbgrader_config.py (run from grading/, the repository as root); see grading/README.md.
+formgrader: venv
+	cd grading && ../$(BIN)/jupyter lab --ServerApp.root_dir=.. $(ROOT_FLAG) $(LAB_ARGS)
 
 # The browser tests (tests/e2e, marker `browser`) drive Debian's Chromium; `make test` installs
 # it when missing, unless they are deselected: make test PYTEST_ARGS='-m "not browser"'.

@@ -245,6 +245,42 @@ def build_filled_course(target: Path) -> None:
         nbformat.write(filled_notebook(unit), target / unit / f"{unit}.ipynb")
 
 
+#: What `make lab` adds to the environment: nbgrader's instructor tools off (jupyter/README.md).
+STUDENT_ENV = {"JUPYTER_CONFIG_PATH": str(ROOT / "jupyter" / "student")}
+HINTS_DIR = "hints"
+
+
+def hint_case(unit: str) -> tuple[str, str, str]:
+    """The unit's first hint case (tests/notebooks/hint_cases): exercise, description, hint."""
+    from tests.notebooks.test_hint_cases import load_cases
+
+    cases = load_cases(unit)
+    if not cases:
+        raise AssertionError(
+            f"{unit} has no hint cases (tests/notebooks/hint_cases/{unit}.py): every unit "
+            "lists the mistakes its visible tests teach about"
+        )
+    exercise, items = next(iter(cases.items()))
+    return exercise, items[0][0], items[0][2]
+
+
+def build_hint_notebooks(target: Path) -> None:
+    """``target/<unit>.ipynb`` per unit: the setup cell, the unit's first hint case's wrong
+    answer and that exercise's visible tests, as a student who made the mistake has them."""
+    import nbformat
+
+    from tests.notebooks.test_hint_cases import cases_notebook, load_cases
+
+    target.mkdir(parents=True, exist_ok=True)
+    for unit in units():
+        if not load_cases(unit):
+            continue  # test_student_view fails for this unit, saying so
+        exercise, description, _ = hint_case(unit)
+        case = next(c for c in load_cases(unit)[exercise] if c[0] == description)
+        nb, _ = cases_notebook(unit, {exercise: [case]})
+        nbformat.write(nb, target / f"{unit}.ipynb")
+
+
 # -- fixtures ------------------------------------------------------------------------------------
 
 
@@ -283,12 +319,16 @@ def browser() -> Iterator[Any]:
 
 @pytest.fixture(scope="session")
 def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
-    """JupyterLab as `make lab` starts it, serving a copy of course/ with the answers filled in."""
+    """JupyterLab as `make lab` starts it (the student configuration of jupyter/student),
+    serving a copy of course/ with the answers filled in, and the hint notebooks."""
     require_chromium()  # fail fast, before a server is started for nothing
     home = tmp_path_factory.mktemp("lab")
     root = home / "course"
     build_filled_course(root)
-    server = start_server(["lab", f"--ServerApp.root_dir={root}"], cwd=ROOT, home=home)
+    build_hint_notebooks(root / HINTS_DIR)
+    server = start_server(
+        ["lab", f"--ServerApp.root_dir={root}"], cwd=ROOT, home=home, env=STUDENT_ENV
+    )
     try:
         yield server
     finally:

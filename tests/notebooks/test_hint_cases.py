@@ -60,7 +60,7 @@ def _case_problems(unit: str, cases: dict, cells: dict) -> list[str]:
     return problems
 
 
-def _cases_notebook(unit: str, cases: dict) -> tuple[nbformat.NotebookNode, list]:
+def cases_notebook(unit: str, cases: dict) -> tuple[nbformat.NotebookNode, list]:
     """The setup cell, then per case its answer and the visible tests; and each case's cells."""
     released = nbformat.read(COURSE / unit / f"{unit}.ipynb", as_version=4)
     cells = {_grade_id(c): c for c in released.cells if c.cell_type == "code" and _grade_id(c)}
@@ -107,7 +107,7 @@ def test_hint_case_files_name_real_units() -> None:
 
 @pytest.mark.parametrize("unit", UNITS_WITH_CASES)
 def test_each_listed_mistake_gets_its_hint(unit: str) -> None:
-    nb, groups = _cases_notebook(unit, load_cases(unit))
+    nb, groups = cases_notebook(unit, load_cases(unit))
     client = NotebookClient(
         nb,
         timeout=CELL_TIMEOUT_S,
