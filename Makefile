@@ -39,7 +39,7 @@ lab: venv
 # The instructor's JupyterLab: nbgrader's Formgrader and Create Assignment, with the course's
 # nbgrader_config.py (run from grading/, the repository as root); see grading/README.md.
 formgrader: venv
-	cd grading && ../$(BIN)/jupyter lab --ServerApp.root_dir=.. $(ROOT_FLAG) $(LAB_ARGS)
+	cd grading && TRAITLETS_APPLICATION_RAISE_CONFIG_FILE_ERROR=1 ../$(BIN)/jupyter lab --ServerApp.root_dir=.. $(ROOT_FLAG) $(LAB_ARGS)
 
 # The browser tests (tests/e2e, marker `browser`) drive Debian's Chromium; `make test` installs
 # it when missing, unless they are deselected: make test PYTEST_ARGS='-m "not browser"'.
