@@ -83,3 +83,30 @@ def test_solutions_and_course_hold_the_same_units() -> None:
     released = sorted(p.name for p in COURSE.iterdir() if p.is_dir())
     assert released == UNITS, f"course/ has {released}, solutions/ has {UNITS}"
     assert SOLUTIONS.is_dir()
+
+
+_DETAILS = re.compile(r"<details><summary>(.*?)</summary>(.*?)</details>", re.S)
+
+
+@pytest.mark.parametrize("unit", UNITS)
+def test_check_your_understanding_hides_each_answer(unit: str) -> None:
+    """Every unit ends with questions whose answers are each behind their own <details>, so a
+    student reads a question and thinks before the answer is in view (docs/AUTHORING.md)."""
+    nb = nbformat.read(source_notebook(unit), as_version=4)
+    cells = [
+        c.source
+        for c in nb.cells
+        if c.cell_type == "markdown" and c.source.startswith("## Check your understanding")
+    ]
+    assert len(cells) == 1, f"{unit}: expected one '## Check your understanding' cell"
+    blocks = _DETAILS.findall(cells[0])
+    assert len(blocks) >= 3, f"{unit}: at least 3 questions, each in <details><summary>"
+    for n, (question, answer) in enumerate(blocks, 1):
+        assert question.strip().startswith(f"{n}. "), (
+            f"{unit}: question {n} should start with '{n}. ': {question[:60]!r}"
+        )
+        assert answer.strip(), f"{unit}: question {n} has no answer inside its <details>"
+    outside = _DETAILS.sub("", cells[0])
+    assert not re.search(r"^\s*\d+\. ", outside, re.M), (
+        f"{unit}: a numbered question or answer outside the collapsible blocks:\n{outside}"
+    )
