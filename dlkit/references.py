@@ -322,6 +322,46 @@ REFERENCES: dict[str, dict[str, tuple[str, ...]]] = {
         "multi_head_attention": ("dlkit.nn.MultiHeadAttention.forward",),
         "transformer_block_forward": ("dlkit.nn.TransformerBlock.forward",),
     },
+    "11_autoencoders": {
+        "reparameterize": (
+            "dlkit.functional.reparameterize",
+            "dlkit.functional.reparameterize_backward",
+            "dlkit.autograd.reparameterize",
+            "dlkit.autograd.generative_functions.Reparameterize.forward",
+            "dlkit.autograd.generative_functions.Reparameterize.backward",
+        ),
+        "kl_divergence": (
+            "dlkit.functional.kl_divergence",
+            "dlkit.functional.vae_loss",  # minus the reconstruction term it is the KL
+            "dlkit.autograd.kl_divergence",
+            "dlkit.autograd.generative_functions.KLDivergence.forward",
+            "dlkit.nn.vae_step",  # reports the batch's KL
+        ),
+        "vae_loss": (
+            "dlkit.functional.vae_loss",
+            "dlkit.functional.reconstruction_loss",  # the first of its two terms
+            "dlkit.functional.kl_divergence",  # the second (raises when graded: warn here too)
+            "dlkit.autograd.vae_loss",
+            "dlkit.autograd.reconstruction_loss",
+            "dlkit.autograd.generative_functions.VAELoss.forward",
+            "dlkit.autograd.generative_functions.ReconstructionLoss.forward",
+            "dlkit.nn.vae_step",
+        ),
+    },
+    "12_gans": {
+        "discriminator_loss": (
+            "dlkit.functional.discriminator_loss",
+            "dlkit.autograd.discriminator_loss",
+            "dlkit.autograd.generative_functions.DiscriminatorLoss.forward",
+            "dlkit.nn.gan_step",  # reports the discriminator's loss
+        ),
+        "generator_loss": (
+            "dlkit.functional.generator_loss",
+            "dlkit.autograd.generator_loss",
+            "dlkit.autograd.generative_functions.GeneratorLoss.forward",
+            "dlkit.nn.gan_step",  # reports the generator's loss
+        ),
+    },
 }
 
 

@@ -98,3 +98,21 @@ __all__ += ["avg_pool2d", "conv2d", "max_pool2d"]
 __all__ += ["concat", "depthwise_conv2d", "pad2d"]
 __all__ += ["embedding", "gru", "last_step", "lstm", "rnn", "sequence_cross_entropy"]
 __all__ += ["scaled_dot_product_attention"]
+
+from .generative_functions import (  # noqa: E402
+    discriminator_loss,
+    generator_loss,
+    kl_divergence,
+    reconstruction_loss,
+    reparameterize,
+    vae_loss,
+)
+
+__all__ += [
+    "discriminator_loss",
+    "generator_loss",
+    "kl_divergence",
+    "reconstruction_loss",
+    "reparameterize",
+    "vae_loss",
+]

@@ -112,3 +112,24 @@ __all__ += [
     "scaled_dot_product_attention",
     "scaled_dot_product_attention_backward",
 ]
+from .generative import (  # noqa: E402
+    corrupt,
+    discriminator_loss,
+    generator_loss,
+    kl_divergence,
+    reconstruction_loss,
+    reparameterize,
+    reparameterize_backward,
+    vae_loss,
+)
+
+__all__ += [
+    "corrupt",
+    "discriminator_loss",
+    "generator_loss",
+    "kl_divergence",
+    "reconstruction_loss",
+    "reparameterize",
+    "reparameterize_backward",
+    "vae_loss",
+]

@@ -77,3 +77,23 @@ __all__ += [
     "TransformerBlock",
     "TransformerDecoderBlock",
 ]
+
+from .generative import (  # noqa: E402
+    VAE,
+    Autoencoder,
+    Discriminator,
+    Generator,
+    autoencoder_step,
+    gan_step,
+    vae_step,
+)
+
+__all__ += [
+    "VAE",
+    "Autoencoder",
+    "Discriminator",
+    "Generator",
+    "autoencoder_step",
+    "gan_step",
+    "vae_step",
+]
