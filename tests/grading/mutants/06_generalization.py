@@ -194,6 +194,24 @@ class EarlyStopping:
             self.wait += 1
         return self.wait >= self.patience
 """,
+        "best_epoch not set before the first improvement": """
+class EarlyStopping:
+    def __init__(self, patience, min_delta=0.0):
+        self.patience = patience
+        self.min_delta = min_delta
+        self.best = math.inf
+        self.wait = 0
+        self._calls = 0
+
+    def update(self, val_loss):
+        epoch = self._calls
+        self._calls += 1
+        if val_loss < self.best - self.min_delta:
+            self.best, self.best_epoch, self.wait = val_loss, epoch, 0
+        else:
+            self.wait += 1
+        return self.wait >= self.patience
+""",
     },
     "random_search": {
         "log-uniform drawn uniformly": """
@@ -264,6 +282,25 @@ def random_search(objective, space, n_trials, *, rng, maximize=False):
         else:
             params[name] = rng.uniform(spec.lo, spec.hi)
     trials = [(dict(params), float(objective(dict(params)))) for _ in range(n_trials)]
+    scores = [s for _, s in trials]
+    best = int(np.argmax(scores) if maximize else np.argmin(scores))
+    return SearchResult(trials[best][0], trials[best][1], trials, maximize)
+""",
+        "IntUniform values left as NumPy integers": """
+def random_search(objective, space, n_trials, *, rng, maximize=False):
+    trials = []
+    for _ in range(n_trials):
+        params = {}
+        for name, spec in space.items():
+            if isinstance(spec, list):
+                params[name] = spec[rng.integers(len(spec))]
+            elif isinstance(spec, LogUniform):
+                params[name] = math.exp(rng.uniform(math.log(spec.lo), math.log(spec.hi)))
+            elif isinstance(spec, IntUniform):
+                params[name] = rng.integers(spec.lo, spec.hi + 1)
+            else:
+                params[name] = rng.uniform(spec.lo, spec.hi)
+        trials.append((params, float(objective(params))))
     scores = [s for _, s in trials]
     best = int(np.argmax(scores) if maximize else np.argmin(scores))
     return SearchResult(trials[best][0], trials[best][1], trials, maximize)

@@ -92,6 +92,46 @@ def batchnorm_forward(x, gamma, beta, running_mean=None, running_var=None, *, tr
     xhat = (x - mean) * inv_std
     return gamma.reshape(shape) * xhat + beta.reshape(shape), (xhat, gamma, inv_std, training)
 """,
+        "running mean without its (1 - momentum) term": """
+def batchnorm_forward(x, gamma, beta, running_mean=None, running_var=None, *, training=True,
+                      momentum=0.1, eps=1e-5):
+    axes = (0,) if x.ndim == 2 else (0, 2, 3)
+    shape = (1, -1) if x.ndim == 2 else (1, -1, 1, 1)  # broadcasts a (C,) array over x
+    if training:
+        mean = x.mean(axis=axes, keepdims=True)
+        var = x.var(axis=axes, keepdims=True)  # biased: divide by M
+        if running_mean is not None:
+            m = x.size // x.shape[1]  # numbers per channel
+            running_mean[...] = running_mean + momentum * mean.reshape(-1)
+            unbiased = var.reshape(-1) * m / (m - 1)
+            running_var[...] = (1 - momentum) * running_var + momentum * unbiased
+    else:
+        mean, var = running_mean.reshape(shape), running_var.reshape(shape)
+    inv_std = 1.0 / np.sqrt(var + eps)
+    xhat = (x - mean) * inv_std
+    out = gamma.reshape(shape) * xhat + beta.reshape(shape)
+    return out, (xhat, gamma, inv_std, training)
+""",
+        "the cache holds the output instead of xhat": """
+def batchnorm_forward(x, gamma, beta, running_mean=None, running_var=None, *, training=True,
+                      momentum=0.1, eps=1e-5):
+    axes = (0,) if x.ndim == 2 else (0, 2, 3)
+    shape = (1, -1) if x.ndim == 2 else (1, -1, 1, 1)  # broadcasts a (C,) array over x
+    if training:
+        mean = x.mean(axis=axes, keepdims=True)
+        var = x.var(axis=axes, keepdims=True)  # biased: divide by M
+        if running_mean is not None:
+            m = x.size // x.shape[1]  # numbers per channel
+            running_mean[...] = (1 - momentum) * running_mean + momentum * mean.reshape(-1)
+            unbiased = var.reshape(-1) * m / (m - 1)
+            running_var[...] = (1 - momentum) * running_var + momentum * unbiased
+    else:
+        mean, var = running_mean.reshape(shape), running_var.reshape(shape)
+    inv_std = 1.0 / np.sqrt(var + eps)
+    xhat = (x - mean) * inv_std
+    out = gamma.reshape(shape) * xhat + beta.reshape(shape)
+    return out, (out, gamma, inv_std, training)
+""",
     },
     "batchnorm_backward": {
         "statistics treated as constants in training (no mean or variance path)": """
@@ -269,6 +309,21 @@ def groupnorm_forward(x, gamma, beta, num_groups, *, eps=1e-5):
     xhat = xhat.reshape(x.shape)
     shape = (1, c) + (1,) * (x.ndim - 2)
     return gamma.reshape(shape) * xhat + beta.reshape(shape), (xhat, gamma, inv_std, num_groups)
+""",
+        "the cache holds xhat in the grouped (N, G, -1) view": """
+def groupnorm_forward(x, gamma, beta, num_groups, *, eps=1e-5):
+    n, c = x.shape[:2]
+    if c % num_groups:
+        raise ValueError(
+            f"num_groups={num_groups} must divide the number of channels C={c}")
+    groups = x.reshape(n, num_groups, -1)  # (N, G, C/G * H * W)
+    mean = groups.mean(axis=2, keepdims=True)
+    var = groups.var(axis=2, keepdims=True)
+    inv_std = 1.0 / np.sqrt(var + eps)  # (N, G, 1)
+    xhat = ((groups - mean) * inv_std).reshape(x.shape)
+    shape = (1, c) + (1,) * (x.ndim - 2)
+    out = gamma.reshape(shape) * xhat + beta.reshape(shape)
+    return out, (xhat.reshape(n, num_groups, -1), gamma, inv_std, num_groups)
 """,
     },
 }
