@@ -133,6 +133,9 @@ MUTANTS = {
         "tanh's local gradient is tanh itself": _value(
             tanh="""            self.grad += t * out.grad"""
         ),
+        "tanh assigns (=) instead of accumulating (+=)": _value(
+            tanh="""            self.grad = (1.0 - t * t) * out.grad"""
+        ),
     },
     "backward": {
         "no topological order: breadth-first from the root": """
@@ -257,6 +260,26 @@ def softmax_cross_entropy(logits, y):
     shifted = logits - logits.max(axis=1, keepdims=True)
     log_p = shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))
     loss = -log_p[np.arange(n), y].sum()
+    d = np.exp(log_p)
+    d[np.arange(n), y] -= 1
+    return loss, d / n
+""",
+        "shifted by the row minimum: exp overflows": """
+def softmax_cross_entropy(logits, y):
+    n = logits.shape[0]
+    shifted = logits - logits.min(axis=1, keepdims=True)
+    log_p = shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))
+    loss = -log_p[np.arange(n), y].mean()
+    d = np.exp(log_p)
+    d[np.arange(n), y] -= 1
+    return loss, d / n
+""",
+        "shifted by the maximum of the whole batch, not of each row": """
+def softmax_cross_entropy(logits, y):
+    n = logits.shape[0]
+    shifted = logits - logits.max()
+    log_p = shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))
+    loss = -log_p[np.arange(n), y].mean()
     d = np.exp(log_p)
     d[np.arange(n), y] -= 1
     return loss, d / n

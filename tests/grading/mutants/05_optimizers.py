@@ -19,6 +19,11 @@ def sgd_momentum_update(param, grad, state, hp, step):
     v += grad
     return param - hp.lr * v, SGDState(v)
 """,
+        "the cs231n convention: v = mu v - lr g, w += v": """
+def sgd_momentum_update(param, grad, state, hp, step):
+    velocity = hp.momentum * state.velocity - hp.lr * grad
+    return param + velocity, SGDState(velocity)
+""",
         "lr folded into the velocity": """
 def sgd_momentum_update(param, grad, state, hp, step):
     velocity = hp.momentum * state.velocity + hp.lr * grad
@@ -87,6 +92,14 @@ def adam_update(param, grad, state, hp, step):
     m_hat = m / (1 - hp.beta1 ** (step + 1))
     v_hat = v / (1 - hp.beta2 ** (step + 1))
     return param - hp.lr * m_hat / (np.sqrt(v_hat) + hp.eps), AdamState(m, v)
+""",
+        "no eps: 0 / 0 for a zero gradient": """
+def adam_update(param, grad, state, hp, step):
+    m = hp.beta1 * state.m + (1 - hp.beta1) * grad
+    v = hp.beta2 * state.v + (1 - hp.beta2) * grad**2
+    m_hat = m / (1 - hp.beta1**step)
+    v_hat = v / (1 - hp.beta2**step)
+    return param - hp.lr * m_hat / np.sqrt(v_hat), AdamState(m, v)
 """,
         "only the first moment corrected": """
 def adam_update(param, grad, state, hp, step):
