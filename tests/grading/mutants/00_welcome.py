@@ -26,6 +26,20 @@ def standardize(X):
 """,
     },
     "sample_batch": {
+        "batch_size == N rejected (>= instead of >)": """
+def sample_batch(X, y, batch_size, rng):
+    if batch_size >= X.shape[0]:
+        raise ValueError("batch_size too large")
+    idx = rng.permutation(X.shape[0])[:batch_size]
+    return X[idx], y[idx]
+""",
+        "rng.choice without replacement instead of the permutation": """
+def sample_batch(X, y, batch_size, rng):
+    if batch_size > X.shape[0]:
+        raise ValueError("batch_size too large")
+    idx = rng.choice(X.shape[0], batch_size, replace=False)
+    return X[idx], y[idx]
+""",
         "global np.random instead of the given rng": """
 def sample_batch(X, y, batch_size, rng):
     if batch_size > X.shape[0]:

@@ -91,6 +91,16 @@ def tanh_backward(dout, x):
 """,
     },
     "softmax": {
+        "shift by the minimum (overflows when scores spread widely)": """
+def softmax(x, axis=-1):
+    e = np.exp(x - np.min(x, axis=axis, keepdims=True))
+    return e / np.sum(e, axis=axis, keepdims=True)
+""",
+        "no keepdims (fails to broadcast, or broadcasts along the wrong axis)": """
+def softmax(x, axis=-1):
+    e = np.exp(x - np.max(x, axis=axis))
+    return e / np.sum(e, axis=axis)
+""",
         "no max shift (overflows to nan at 1e4)": """
 def softmax(x, axis=-1):
     e = np.exp(x)

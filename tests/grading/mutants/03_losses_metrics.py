@@ -24,6 +24,13 @@ def mse_loss(pred, target):
 """,
     },
     "huber_loss": {
+        "residual pred + target": """
+def huber_loss(pred, target, delta=1.0):
+    r = pred + target
+    a = np.abs(r)
+    per = np.where(a <= delta, 0.5 * r ** 2, delta * (a - 0.5 * delta))
+    return np.mean(per), np.clip(r, -delta, delta) / r.size
+""",
         "no 1/2 in the quadratic part": """
 def huber_loss(pred, target, delta=1.0):
     r = pred - target
@@ -90,6 +97,13 @@ def softmax_cross_entropy(logits, y):
 """,
     },
     "confusion_matrix": {
+        "default size ignores a class seen only in y_true": """
+def confusion_matrix(y_true, y_pred, num_classes=None):
+    k = int(np.max(y_pred)) + 1 if num_classes is None else num_classes
+    m = np.zeros((max(k, int(np.max(y_true)) + 1),) * 2, dtype=np.int64)
+    np.add.at(m, (y_true, y_pred), 1)
+    return m[:k, :k]
+""",
         "transposed (rows are predictions)": """
 def confusion_matrix(y_true, y_pred, num_classes=None):
     if num_classes is None:
@@ -115,6 +129,34 @@ def confusion_matrix(y_true, y_pred, num_classes=None):
 """,
     },
     "precision_recall_f1": {
+        "a denominator of 1 counted as 0 (den > 1)": """
+def precision_recall_f1(y_true, y_pred, average="binary"):
+    m = confusion_matrix(y_true, y_pred, num_classes=2 if average == "binary" else None)
+    tp = np.diag(m).astype(float)
+    fp, fn = m.sum(axis=0) - tp, m.sum(axis=1) - tp
+    if average == "binary":
+        tp, fp, fn = tp[1:], fp[1:], fn[1:]
+    elif average == "micro":
+        tp, fp, fn = tp.sum(keepdims=True), fp.sum(keepdims=True), fn.sum(keepdims=True)
+    elif average != "macro":
+        raise ValueError(f"unknown average {average!r}")
+    r = lambda a, b: np.divide(a, b, out=np.zeros_like(a), where=b > 1)
+    return (float(r(tp, tp + fp).mean()), float(r(tp, tp + fn).mean()),
+            float(r(2 * tp, 2 * tp + fp + fn).mean()))
+""",
+        "an unknown average quietly gives the macro one": """
+def precision_recall_f1(y_true, y_pred, average="binary"):
+    m = confusion_matrix(y_true, y_pred, num_classes=2 if average == "binary" else None)
+    tp = np.diag(m).astype(float)
+    fp, fn = m.sum(axis=0) - tp, m.sum(axis=1) - tp
+    if average == "binary":
+        tp, fp, fn = tp[1:], fp[1:], fn[1:]
+    elif average == "micro":
+        tp, fp, fn = tp.sum(keepdims=True), fp.sum(keepdims=True), fn.sum(keepdims=True)
+    r = lambda a, b: np.divide(a, b, out=np.zeros_like(a), where=b > 0)
+    return (float(r(tp, tp + fp).mean()), float(r(tp, tp + fn).mean()),
+            float(r(2 * tp, 2 * tp + fp + fn).mean()))
+""",
         "precision and recall swapped (row and column sums)": """
 def precision_recall_f1(y_true, y_pred, average="binary"):
     m = confusion_matrix(y_true, y_pred, num_classes=2 if average == "binary" else None)
