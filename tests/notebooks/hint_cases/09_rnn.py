@@ -56,6 +56,16 @@ def rnn_step_backward(dh, cache):
     ],
     "clip_grad_norm": [
         (
+            "subtracts the 1e-6",
+            """
+def clip_grad_norm(grads, max_norm):
+    total = float(np.sqrt(sum(np.sum(g * g) for g in grads)))
+    scale = min(1.0, max_norm / (total - 1e-6))
+    return [g * scale for g in grads], total
+""",
+            "ADDED to the norm",
+        ),
+        (
             "clips each element",
             """
 def clip_grad_norm(grads, max_norm):
@@ -66,6 +76,20 @@ def clip_grad_norm(grads, max_norm):
         ),
     ],
     "gru_step_forward": [
+        (
+            "caches the whole hidden product instead of its candidate part",
+            """
+def gru_step_forward(x, h_prev, Wx, Wh, bx, bh):
+    H = h_prev.shape[1]
+    sig = lambda a: 1 / (1 + np.exp(-a))
+    ax, ah = x @ Wx + bx, h_prev @ Wh + bh
+    r = sig(ax[:, :H] + ah[:, :H])
+    z = sig(ax[:, H:2 * H] + ah[:, H:2 * H])
+    n = np.tanh(ax[:, 2 * H:] + r * ah[:, 2 * H:])
+    return (1 - z) * n + z * h_prev, (x, h_prev, Wx, Wh, r, z, n, ah)
+""",
+            "cache[7]",
+        ),
         (
             "z and 1 - z swapped",
             """
@@ -83,6 +107,19 @@ def gru_step_forward(x, h_prev, Wx, Wh, bx, bh):
         ),
     ],
     "sample": [
+        (
+            "subtracts the minimum",
+            """
+def sample(logits, temperature, rng):
+    z = np.asarray(logits, float) / temperature
+    p = np.exp(z - z.min(axis=-1, keepdims=True))
+    cdf = np.cumsum(p, axis=-1)
+    u = rng.random(z.shape[:-1]) * cdf[..., -1]
+    ids = np.minimum((cdf <= u[..., None]).sum(axis=-1), z.shape[-1] - 1)
+    return int(ids) if z.ndim == 1 else ids
+""",
+            "MAXIMUM",
+        ),
         (
             "multiplies by the temperature",
             """

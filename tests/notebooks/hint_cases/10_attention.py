@@ -33,6 +33,11 @@ def causal_mask(T):
     ],
     "scaled_dot_product_attention": [
         (
+            "the softmax over axis 1 (right only for 2-D inputs)",
+            _SDPA.format(scores="q @ np.swapaxes(k, -1, -2) / d ** 0.5", axis=1),
+            "count from the end",
+        ),
+        (
             "no 1/sqrt(d)",
             _SDPA.format(scores="q @ np.swapaxes(k, -1, -2)", axis=-1),
             "forgot to divide the scores by sqrt(d)",
@@ -63,6 +68,19 @@ def scaled_dot_product_attention(q, k, v, mask=None):
         ),
     ],
     "scaled_dot_product_attention_backward": [
+        (
+            "the row sum over axis 1 (right only for 2-D inputs)",
+            """
+def scaled_dot_product_attention_backward(dout, cache):
+    q, k, v, weights = cache
+    scale = q.shape[-1] ** -0.5
+    dv = np.swapaxes(weights, -1, -2) @ dout
+    dw = dout @ np.swapaxes(v, -1, -2)
+    ds = weights * (dw - np.sum(dw * weights, axis=1, keepdims=True))
+    return ds @ k * scale, np.swapaxes(ds, -1, -2) @ q * scale, dv
+""",
+            "count from the end",
+        ),
         (
             "the scale forgotten",
             """
