@@ -114,6 +114,18 @@ def conv2d_forward(x, w, b, stride=1, pad=0, dilation=1):
 def conv2d_forward(x, w, b, stride=1, pad=0, dilation=1):
     return conv2d_naive(x, w, b, stride, pad, dilation), (x, w, stride, pad, dilation)
 """,
+        "swaps KH and KW (passed while every visible kernel was square)": """
+def conv2d_forward(x, w, b, stride=1, pad=0, dilation=1):
+    N, C, H, W = x.shape
+    F_, _, KW, KH = w.shape
+    xpad = np.pad(x, ((0, 0), (0, 0), (pad, pad), (pad, pad)))
+    windows = sliding_windows(xpad, KH, KW, stride, dilation)
+    OH, OW = windows.shape[2], windows.shape[3]
+    cols = windows.transpose(0, 2, 3, 1, 4, 5).reshape(N * OH * OW, C * KH * KW)
+    out = cols @ w.reshape(F_, C * KH * KW).T + b
+    out = out.reshape(N, OH, OW, F_).transpose(0, 3, 1, 2)
+    return out, (x, w, stride, pad, dilation)
+""",
     },
     "conv2d_backward": {
         "dw from the first image only (no sum over N)": """
@@ -230,6 +242,12 @@ def maxpool2d_forward(x, size=2, stride=None):
     windows = sliding_windows(x, size, size, size if stride is None else stride)
     return windows.max(axis=(4, 5)), (x, size, stride)
 """,
+        "caches (x, stride, size) (passed while every visible pool had size == stride)": """
+def maxpool2d_forward(x, size=2, stride=None):
+    stride = size if stride is None else stride
+    windows = sliding_windows(x, size, size, stride)
+    return windows.max(axis=(4, 5)), (x, stride, size)
+""",
     },
     "maxpool2d_backward": {
         "sends the gradient to every tied maximum": """
@@ -278,6 +296,18 @@ def maxpool2d_backward(dout, cache):
         for j in range(size):
             dx[:, :, i:i + stride * (OH - 1) + 1:stride, j:j + stride * (OW - 1) + 1:stride] += (
                 dout / (size * size))
+    return dx
+""",
+        "windows reshaped as (C, N, ...) (passed while every visible batch had N = C = 1)": """
+def maxpool2d_backward(dout, cache):
+    x, size, stride = cache
+    N, C, OH, OW = dout.shape
+    windows = sliding_windows(x, size, size, stride).reshape(C, N, OH, OW, size * size)
+    first = windows.argmax(axis=-1)
+    di, dj = np.divmod(first, size)
+    n, c, y, x_ = np.indices((N, C, OH, OW))
+    dx = np.zeros_like(x)
+    np.add.at(dx, (n, c, y * stride + di, x_ * stride + dj), dout)
     return dx
 """,
     },
