@@ -30,7 +30,9 @@ from __future__ import annotations
 
 from typing import Any, NamedTuple
 
-from ..backend import namespace
+import numpy as np
+
+from ..backend import is_torch, namespace
 from ._recurrent import (
     batch_major,
     check_cache,
@@ -38,7 +40,6 @@ from ._recurrent import (
     check_step,
     check_upstream,
     mul_into,
-    one_minus,
     reusable,
     sigmoid_scale,
     tanh_into,
@@ -145,6 +146,26 @@ def lstm_step_backward(dh: Any, dc: Any, cache: LSTMStepCache) -> tuple[Any, ...
     return da @ Wx.T, da @ Wh.T, dc * f, x.T @ da, h_prev.T @ da, da.sum(axis=0)
 
 
+def _ops(like: Any) -> tuple[Any, Any, Any, Any, Any]:
+    """``(matmul, multiply, tanh, add, subtract)``, each writing into its last argument or
+    ``out=``: NumPy's own functions for NumPy arrays, dlkit's dispatchers for torch. The
+    sequence loops make about 25 calls a step; a dispatching wrapper around each NumPy call
+    was measured at a tenth of the forward + backward time (N=32, T=40, H=128)."""
+    if not is_torch(like):
+        return np.matmul, np.multiply, np.tanh, np.add, np.subtract
+    import torch
+
+    def add(a: Any, b: Any, out: Any) -> Any:
+        return torch.add(a, b, out=out)
+
+    def sub(a: Any, b: Any, out: Any) -> Any:
+        if torch.is_tensor(a):
+            return torch.sub(a, b, out=out)
+        return out.copy_(b).neg_().add_(a)  # a - b for a Python number a (b may be out)
+
+    return matmul, mul_into, tanh_into, add, sub
+
+
 def lstm_forward(x: Any, h0: Any, Wx: Any, Wh: Any, b: Any) -> tuple[Any, LSTMCache]:
     """An LSTM over a whole sequence, starting from ``h0`` and ``c0 = 0``.
 
@@ -177,18 +198,26 @@ def lstm_forward(x: Any, h0: Any, Wx: Any, Wh: Any, b: Any) -> tuple[Any, LSTMCa
     cs[0] = 0.0
     tanh_c = reusable((t, n, hid), x)
     act, ig = empty((n, 4 * hid), x), empty((n, hid), x)  # per-step scratch
+    mm, mul, tanh, add, _ = _ops(x)
+    i_, f_, g_, o_ = (
+        act[:, :hid],
+        act[:, hid : 2 * hid],
+        act[:, 2 * hid : 3 * hid],
+        act[:, 3 * hid :],
+    )
     for step in range(t):  # 9 calls a step
         a = gates[step]  # (N, 4H)
-        matmul(xh[step], w_all, out=a)  # [x_t, 1, h_{t-1}] @ [Wx; b; Wh]
-        tanh_into(a, a)  # tanh of the (halved) pre-activations, kept for the backward pass
-        mul_into(a, scale, act)
-        act += shift  # i, f, g, o
+        mm(xh[step], w_all, out=a)  # [x_t, 1, h_{t-1}] @ [Wx; b; Wh]
+        tanh(a, a)  # tanh of the (halved) pre-activations, kept for the backward pass
+        mul(a, scale, act)
+        add(act, shift, act)  # i, f, g, o
         c = cs[step + 1]
-        mul_into(act[:, hid : 2 * hid], cs[step], c)  # f * c_prev
-        mul_into(act[:, :hid], act[:, 2 * hid : 3 * hid], ig)  # i * g
-        c += ig
-        tanh_into(c, tanh_c[step])
-        mul_into(act[:, 3 * hid :], tanh_c[step], hs[step + 1])  # h = o * tanh(c)
+        mul(f_, cs[step], c)  # f * c_prev
+        mul(i_, g_, ig)  # i * g
+        add(c, ig, c)
+        tc = tanh_c[step]
+        tanh(c, tc)
+        mul(o_, tc, hs[step + 1])  # h = o * tanh(c)
     h = batch_major(hs[1:], reuse=True)  # (N, T, H)
     return h, LSTMCache(xh, hs, cs, tanh_c, gates, Wx, Wh)
 
@@ -226,25 +255,26 @@ def lstm_backward(dh: Any, cache: LSTMCache) -> tuple[Any, Any, Any, Any, Any]:
     gh[...] = dh[:, t - 1]
     gc = zeros((n, hid), xh)  # dL/dc_t
     da = reusable((t, n, 4 * hid), xh)
+    mm, mul, _, add, sub = _ops(xh)
     for step in range(t - 1, -1, -1):  # 16 calls a step, no temporaries
         a, tg, tc = da[step], tanh_gates[step], tanh_c[step]
-        mul_into(tg, scale, act)
-        act += shift  # i, f, g, o
-        mul_into(hs[step + 1], tc, u)  # o tanh(c)^2, as h = o tanh(c)
-        u -= o
-        u *= gh
-        gc -= u  # through h = o tanh(c): gh o (1 - tanh(c)^2)
-        mul_into(gc, g, a[:, :hid])  # di
-        mul_into(gc, cs[step], a[:, hid : 2 * hid])  # df
-        mul_into(gc, i, a[:, 2 * hid : 3 * hid])  # dg
-        mul_into(gh, tc, a[:, 3 * hid :])  # do
-        mul_into(tg, tg, w)
-        one_minus(w)
-        a *= w  # (N, 4H): da / q
-        gc *= f  # dL/dc_{t-1} through the cell
-        matmul(a, wh_q_t, out=gh)  # dL/dh_{t-1} through the recurrence
+        mul(tg, scale, act)
+        add(act, shift, act)  # i, f, g, o
+        mul(hs[step + 1], tc, u)  # o tanh(c)^2, as h = o tanh(c)
+        sub(u, o, u)
+        mul(u, gh, u)
+        sub(gc, u, gc)  # through h = o tanh(c): gh o (1 - tanh(c)^2)
+        mul(gc, g, a[:, :hid])  # di
+        mul(gc, cs[step], a[:, hid : 2 * hid])  # df
+        mul(gc, i, a[:, 2 * hid : 3 * hid])  # dg
+        mul(gh, tc, a[:, 3 * hid :])  # do
+        mul(tg, tg, w)
+        sub(1.0, w, w)
+        mul(a, w, a)  # (N, 4H): da / q
+        mul(gc, f, gc)  # dL/dc_{t-1} through the cell
+        mm(a, wh_q_t, out=gh)  # dL/dh_{t-1} through the recurrence
         if step:
-            gh += dh[:, step - 1]
+            add(gh, dh[:, step - 1], gh)
     da2 = da.reshape(t * n, 4 * hid)
     dxt = reusable((t, n, d), xh)
     wx_q_t = mul_into(Wx.T, q[:, None], reusable((4 * hid, d), xh))  # (4H, D)
