@@ -11,7 +11,7 @@ from .boundary import DecisionBoundaryExplorer
 from .capacity import HiddenUnitsExplorer
 from .depth import DepthExplorer
 from .distributions import TransformExplorer
-from .explorer import Choice, Explorer, Slider, Toggle, widgets_available
+from .explorer import OVER_DATA, Choice, Explorer, Slider, Toggle, legend_beside, widgets_available
 from .feature_maps import FeatureMapExplorer
 from .functions import FunctionExplorer
 from .gates import GateInspector
@@ -32,6 +32,8 @@ __all__ = [
     "Toggle",
     "TransformExplorer",
     "widgets_available",
+    "legend_beside",
+    "OVER_DATA",
 ]
 __all__ += ["ActivationExplorer", "HiddenUnitsExplorer"]
 __all__ += ["ThresholdExplorer"]

@@ -8,7 +8,7 @@ from typing import Any
 import numpy as np
 from matplotlib.figure import Figure
 
-from .explorer import Choice, Explorer, Slider
+from .explorer import Choice, Explorer, Slider, legend_beside
 
 __all__ = ["ActivationExplorer", "SATURATION"]
 
@@ -106,7 +106,7 @@ class ActivationExplorer(Explorer):
         lo, hi = float(min(dy.min(), numeric.min(), 0.0)), float(max(dy.max(), numeric.max()))
         pad = 0.08 * max(hi - lo, 0.1)
         ax_d.set_ylim(lo - pad, hi + pad)
-        ax_d.legend(loc="upper left", fontsize=8)
+        legend_beside(ax_d, fontsize=8)  # a flat derivative fills the top: keep off it
         if activation == "leaky_relu" and activation not in self.custom:
             ax_f.set_title(f"leaky_relu(x), slope {negative_slope:.2f}")
 

@@ -488,8 +488,8 @@ class QueryKeyPlayground(Explorer):
         # panel 1: the plane
         lim = self.radius
         ax_plane.set(xlim=(-lim, lim), ylim=(-lim, lim), aspect="equal")
-        ax_plane.axhline(0, color="0.85", lw=0.8)
-        ax_plane.axvline(0, color="0.85", lw=0.8)
+        ax_plane.axhline(0, color="0.85", lw=0.8, zorder=0)  # background: labels may sit on it
+        ax_plane.axvline(0, color="0.85", lw=0.8, zorder=0)
         for j, (x, y) in enumerate(self.keys):
             masked = not r["allowed"][j]
             colour = "0.7" if masked else colours[j]
@@ -511,7 +511,7 @@ class QueryKeyPlayground(Explorer):
         ax_w.bar(shown, w, color=colours, label="your weights")
         ax_w.plot(shown, r["reference"], "o", color="k", ms=4, label="softmax(q k^T / sqrt(d))")
         ax_w.set_xticks(shown, self.shown_labels, fontsize=8)
-        top = max(1.05, float(w.max()) * 1.1 if w.size else 1.05)
+        top = max(1.4, float(w.max()) * 1.4 if w.size else 1.4)  # room for the legend above
         ax_w.set(ylim=(min(0.0, float(w.min()) * 1.1), top), xlim=(-0.6, tk - 0.4))
         ax_w.tick_params(labelsize=7)
         ax_w.legend(fontsize=7, loc="upper left")
@@ -544,7 +544,7 @@ class QueryKeyPlayground(Explorer):
                    r["weights"]), 0, 1), zorder=3)  # fmt: skip
         for j in range(tk):
             ax.text(0.12, v[j], f"{self.shown_labels[j]} = {v[j]:.3g}", fontsize=8, va="center")
-        ax.plot([-0.3, 0.3], [out[0], out[0]], color="k", lw=2.5)
+        ax.plot([-0.3, 0.08], [out[0], out[0]], color="k", lw=2.5)  # ends left of the labels
         ax.text(-0.35, out[0], f"out {out[0]:.3g}", fontsize=8, ha="right", va="center")
         span = max(float(np.ptp(v)), 1.0)
         lo, hi = min(v.min(), out[0]) - 0.1 * span, max(v.max(), out[0]) + 0.1 * span

@@ -10,7 +10,7 @@ from matplotlib.colors import ListedColormap
 from matplotlib.figure import Figure
 
 from .. import data
-from .explorer import Choice, Explorer, Slider
+from .explorer import OVER_DATA, Choice, Explorer, Slider, legend_beside
 
 __all__ = ["DecisionBoundaryExplorer"]
 
@@ -161,7 +161,7 @@ class DecisionBoundaryExplorer(Explorer):
         if not drawn:
             what += "\nw = 0: no boundary, one label everywhere"
         ax.set_title(what, fontsize=10)
-        ax.legend(loc="upper left", fontsize=8, framealpha=0.8)
+        legend_beside(ax, fontsize=8)
 
         steps = np.arange(len(history))
         axm.plot(steps, mistakes, color="C3", lw=1.5, drawstyle="steps-post")
@@ -199,5 +199,6 @@ def _line(ax: Any, w: np.ndarray, b: float, lims: tuple[float, ...], **style: An
             xytext=foot,
             arrowprops={"arrowstyle": "->", "color": "black", "lw": 1.5},
         )
-        ax.text(*(foot + 1.15 * length * w / norm), "w", fontsize=11, clip_on=True)
+        label = ax.text(*(foot + 1.15 * length * w / norm), "w", fontsize=11, clip_on=True)
+        label.set_gid(OVER_DATA)  # names the arrow drawn on the class regions, on purpose
     return True

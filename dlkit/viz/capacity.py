@@ -25,7 +25,7 @@ from typing import Any
 import numpy as np
 from matplotlib.figure import Figure
 
-from .explorer import Choice, Explorer, Slider
+from .explorer import Choice, Explorer, Slider, legend_beside
 
 __all__ = ["HiddenUnitsExplorer", "random_features_fit"]
 
@@ -200,7 +200,7 @@ class HiddenUnitsExplorer(Explorer):
         ax.set_xlabel("x")
         what = "the best constant" if hidden == 0 else f"{hidden} hidden {activation} units"
         ax.set_title(f"{what}: training MSE {mse:.4f}", fontsize=10)
-        ax.legend(loc="lower right", fontsize=8, ncol=3)
+        legend_beside(ax, fontsize=8)
 
         errors = self.error_curve(curve, activation, seed)
         ax_err.semilogy(
@@ -210,7 +210,7 @@ class HiddenUnitsExplorer(Explorer):
         ax_err.axhline(self.noise**2, color="C2", ls="--", lw=1, label="noise level")
         ax_err.set_xlabel("hidden units")
         ax_err.set_title("training MSE", fontsize=10)
-        ax_err.legend(fontsize=8)
+        legend_beside(ax_err, fontsize=8)
 
     def _features(
         self, grid: np.ndarray, w1: np.ndarray, b1: np.ndarray, activation: str

@@ -9,7 +9,7 @@ import numpy as np
 from matplotlib.figure import Figure
 from matplotlib.ticker import LogLocator, MaxNLocator, NullFormatter
 
-from .explorer import Choice, Explorer, Slider
+from .explorer import Choice, Explorer, Slider, legend_beside
 
 __all__ = ["DepthExplorer"]
 
@@ -148,7 +148,8 @@ class DepthExplorer(Explorer):
             ax.tick_params(labelsize=7)
             ax.set_yticks([])
             ax.xaxis.set_major_locator(MaxNLocator(3))
-        ax = fig.add_subplot(grid[1, :])
+        # the legend goes beside the curves, in the sixth of the row kept free for it
+        ax = fig.add_subplot(grid[1, :].subgridspec(1, 2, width_ratios=(5, 1))[0])
         steps = np.arange(1, depth + 1)
         ax.semilogy(steps, _spread(layers), "o-", color="C0", ms=4, label=normalization + " norm"
                     if normalization != "none" else "no normalization")  # fmt: skip
@@ -167,7 +168,7 @@ class DepthExplorer(Explorer):
         ax.yaxis.set_major_locator(LogLocator(base=10.0, numticks=6))
         ax.yaxis.set_minor_formatter(NullFormatter())
         ax.xaxis.set_major_locator(MaxNLocator(integer=True))
-        ax.legend(fontsize=8, loc="best")
+        legend_beside(ax, fontsize=8)
         fig.suptitle(
             f"{depth} layers, {activation}, {init} init x {weight_scale:.2g}, "
             f"normalization: {normalization}",

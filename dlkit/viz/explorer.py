@@ -26,12 +26,32 @@ import numpy as np
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
-__all__ = ["Slider", "Choice", "Toggle", "Explorer", "widgets_available"]
+__all__ = [
+    "Slider",
+    "Choice",
+    "Toggle",
+    "Explorer",
+    "widgets_available",
+    "legend_beside",
+    "OVER_DATA",
+]
+
+PNG_DPI = 90  # the resolution of the picture a widget shows
+
+#: The gid of an artist drawn on the data on purpose (a value written on its heatmap cell):
+#: the widget tests' layout check (tests/viz/layout.py) lets it cover plotted data.
+OVER_DATA = "dlkit-over-data"
 
 
 @dataclass(frozen=True)
 class Slider:
-    """A numeric control. ``integer`` gives an IntSlider; ``log`` a slider over log10 values."""
+    """A numeric control. ``integer`` gives an IntSlider; ``log`` a slider over log10 values.
+
+    ``stops`` (increasing values in ``[min, max]``) makes the widget's slider move over these
+    values only, shown exactly as written (e.g. the learning rates 0.001, 0.003, 0.07 that a
+    text asks for, which a log slider's even steps miss); :meth:`Explorer.update` still takes
+    any value in ``[min, max]``.
+    """
 
     min: float
     max: float
@@ -40,12 +60,20 @@ class Slider:
     label: str = ""
     integer: bool = False
     log: bool = False
+    stops: tuple[float, ...] | None = None
 
     def __post_init__(self) -> None:
         if not self.min < self.max:
             raise ValueError(f"Slider needs min < max; got min={self.min!r}, max={self.max!r}")
         if self.log and self.min <= 0:
             raise ValueError(f"a log Slider needs min > 0; got min={self.min!r}")
+        if self.stops is not None:
+            stops = tuple(float(v) for v in self.stops)
+            if len(stops) < 2 or (np.diff(stops) <= 0).any():
+                raise ValueError(f"Slider stops must be 2 or more increasing values; got {stops}")
+            if stops[0] < self.min or stops[-1] > self.max:
+                raise ValueError(f"Slider stops must lie in [{self.min}, {self.max}]; got {stops}")
+            object.__setattr__(self, "stops", stops)
         self.check("Slider value", self.value)
 
     def check(self, name: str, value: Any) -> float | int:
@@ -95,6 +123,15 @@ class Toggle:
 Control = Slider | Choice | Toggle
 
 
+def legend_beside(ax: Any, **kwargs: Any) -> Any:
+    """``ax.legend`` to the right of ``ax``, off its data: the constrained layout of every
+    Explorer figure makes room for it. Keyword arguments go to ``ax.legend``."""
+    kwargs.setdefault("loc", "upper left")
+    kwargs.setdefault("bbox_to_anchor", (1.02, 1.0))
+    kwargs.setdefault("borderaxespad", 0.0)
+    return ax.legend(**kwargs)
+
+
 def widgets_available() -> bool:
     """True inside a Jupyter kernel with ipywidgets installed (and ``DLKIT_STATIC`` unset)."""
     if os.environ.get("DLKIT_STATIC", "") not in ("", "0"):
@@ -129,6 +166,18 @@ class Explorer:
         """Draw the figure for these control values (the figure is already cleared)."""
         raise NotImplementedError("an Explorer subclass must implement draw(fig, **values)")
 
+    def follow(self, values: Mapping[str, Any], changed: set[str]) -> dict[str, Any]:
+        """The controls that follow a change, as ``{name: new value}``.
+
+        ``changed`` names the controls just set and ``values`` holds every control's new
+        value. The default is none; a preset that sets its sliders, or a slider that switches
+        its preset to "custom", overrides this (it may also correct a control just set, when
+        two set together contradict each other). :meth:`update` applies the result once, with
+        no chain of follows, so two linked controls cannot set each other back and forth, and
+        the widget moves the followers' inputs without running their callbacks.
+        """
+        return {}
+
     # -- the model: values -> figure ------------------------------------------------
     def update(self, **values: Any) -> Figure:
         """Set some control values, redraw, and return the figure.
@@ -143,6 +192,12 @@ class Explorer:
                 raise ValueError(
                     f"unknown control {name!r}; this explorer has {list(self.controls)}"
                 )
+            checked[name] = self.controls[name].check(name, value)
+        merged = {**self.values, **checked}
+        followers = self.follow(merged, set(checked))
+        for name, value in followers.items():
+            if name not in self.controls:
+                raise ValueError(f"follow() returned an unknown control {name!r}")
             checked[name] = self.controls[name].check(name, value)
         self.values.update(checked)  # all or nothing: one bad value changes no control
         self.redraw()
@@ -167,11 +222,22 @@ class Explorer:
             self.figure.text(0.5, 0.5, self.error, ha="center", va="center", wrap=True)
         if self.title:
             self.figure.suptitle(self.title)
+        engine = self.figure.get_layout_engine()
+        if (
+            engine is not None and self.figure.axes
+        ):  # lay out now, at the PNG's resolution: a legend beside an
+            dpi = self.figure.dpi  # axes moves the axes on the first layout, and the same
+            self.figure.dpi = PNG_DPI  # values must give the same pixels on every render
+            try:
+                for _ in range(2):
+                    engine.execute(self.figure)
+            finally:
+                self.figure.dpi = dpi
 
     def png(self) -> bytes:
         """The current figure as PNG bytes."""
         buf = io.BytesIO()
-        self.figure.savefig(buf, format="png", dpi=90)
+        self.figure.savefig(buf, format="png", dpi=PNG_DPI)
         return buf.getvalue()
 
     def fingerprint(self) -> str:
@@ -186,10 +252,11 @@ class Explorer:
         import ipywidgets as w
 
         inputs = {name: _make_input(w, name, c) for name, c in self.controls.items()}
+        self._inputs, self._syncing = inputs, False
         self._image = w.Image(value=self.png(), format="png")
         self._status = w.HTML(value="" if self.error is None else _status(self.error))
         for name, box in inputs.items():
-            box.observe(lambda change, name=name: self._on_change(name, change["new"]), "value")
+            box.observe(lambda change, name=name: self._on_input(name, change["new"]), "value")
         return w.VBox(
             [
                 w.HBox(list(inputs.values()), layout=w.Layout(flex_flow="row wrap")),
@@ -197,6 +264,20 @@ class Explorer:
                 self._status,
             ]
         )
+
+    def _on_input(self, name: str, value: Any) -> None:
+        if not self._syncing:  # an input moved by _sync (a follower) runs no callback
+            self._on_change(name, value)
+
+    def _sync(self) -> None:
+        """Move every input that differs from its control's value (the followers)."""
+        self._syncing = True
+        try:
+            for name, box in self._inputs.items():
+                if box.value != self.values[name]:
+                    box.value = self.values[name]
+        finally:
+            self._syncing = False
 
     def _on_change(self, name: str, value: Any) -> None:
         control = self.controls[name]
@@ -206,6 +287,7 @@ class Explorer:
             value = min(max(value, control.min), control.max)
         try:
             self.update(**{name: value})  # sets error to None, or to "write `name` first"
+            self._sync()
             self._status.value = "" if self.error is None else _status(self.error)
             self._image.value = self.png()
         except Exception as exc:  # show the student what their code raised, keep the widget alive
@@ -244,6 +326,15 @@ def _make_input(w: Any, name: str, c: Control) -> Any:
         return w.Dropdown(options=list(c.options), value=c.value, description=label, style=style)
     if isinstance(c, Toggle):
         return w.Checkbox(value=c.value, description=label, style=style)
+    if c.stops is not None:
+        stops = sorted({*c.stops, float(c.value)})
+        return w.SelectionSlider(
+            options=[(f"{v:g}", v) for v in stops],
+            value=float(c.value),
+            description=label,
+            style=style,
+            continuous_update=False,
+        )
     if c.integer:
         return w.IntSlider(
             min=int(c.min),

@@ -125,11 +125,9 @@ class FeatureMapExplorer(Explorer):
             ax.imshow(np.where(finite[k], maps[k], 0.0), cmap="RdBu_r", vmin=-lim, vmax=lim)
             ax.set_title(str(k), fontsize=7)
             ax.axis("off")
-        fig.text(
-            0.6,
-            0.02,
+        # a caption below every panel: the constrained layout makes room for it
+        fig.supxlabel(
             f"{layer}: {len(maps)} maps of {maps.shape[1]}x{maps.shape[2]}, max |value| {lim:.3g}",
-            ha="center",
             fontsize=9,
         )
 

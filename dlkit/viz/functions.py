@@ -8,7 +8,7 @@ from typing import Any
 import numpy as np
 from matplotlib.figure import Figure
 
-from .explorer import Control, Explorer
+from .explorer import Control, Explorer, legend_beside
 
 __all__ = ["FunctionExplorer"]
 
@@ -56,7 +56,7 @@ class FunctionExplorer(Explorer):
         if self.ylim:
             ax.set_ylim(*self.ylim)
         ax.set_xlabel("x")
-        ax.legend(loc="upper left")
+        legend_beside(ax)
         params = ", ".join(
             f"{k}={v:.3g}" if isinstance(v, float) else f"{k}={v}" for k, v in values.items()
         )

@@ -10,7 +10,7 @@ from matplotlib.figure import Figure
 from matplotlib.ticker import LogLocator, MaxNLocator, NullFormatter
 
 from ._student import as_array, check_functions, unpack
-from .explorer import Choice, Explorer, Slider, Toggle
+from .explorer import Choice, Explorer, Slider, Toggle, legend_beside
 
 __all__ = ["GradientFlowExplorer"]
 
@@ -201,7 +201,7 @@ class GradientFlowExplorer(Explorer):
     ) -> None:
         cells = ("rnn", "lstm") if cell == "both" else (cell,)
         fig.set_layout_engine("none")  # fixed margins: the same values give the same pixels
-        ax = fig.add_axes((0.1, 0.12, 0.86, 0.76))
+        ax = fig.add_axes((0.1, 0.12, 0.6, 0.66))  # room for the notes above, legend right
         t = np.arange(1, steps + 1)
         notes, drawn = [], []
         for name in cells:
@@ -211,7 +211,7 @@ class GradientFlowExplorer(Explorer):
             if clip:
                 plain = _drawable(self.norms(name, **settings))
                 ax.semilogy(t, plain, "--", color=_COLORS[name], alpha=0.45, lw=1,
-                            label=label + ", not clipped")  # fmt: skip
+                            label=label + ",\nnot clipped")  # fmt: skip
                 drawn.append(plain)
             shown = _drawable(norms)
             ax.semilogy(t, shown, "o-", color=_COLORS[name], ms=3, lw=1.5, label=label)
@@ -231,9 +231,8 @@ class GradientFlowExplorer(Explorer):
         ax.xaxis.set_major_locator(MaxNLocator(integer=True))
         ax.set(xlim=(0.5, steps + 0.5), xlabel="time step t (the loss reads h_T only)",
                ylabel="||dL/dh_t||")  # fmt: skip
-        ax.legend(fontsize=8, loc="best")
-        ax.text(0.02, 0.97, "\n".join(notes), transform=ax.transAxes, va="top", fontsize=8,
-                bbox=dict(facecolor="white", alpha=0.8, edgecolor="0.8"))  # fmt: skip
+        legend_beside(ax, fontsize=8)
+        ax.set_title("\n".join(notes), fontsize=8, loc="left")  # above the data, not on it
         clipping = f", clipped to {max_norm:.3g} at each step" if clip else ""
         fig.suptitle(f"BPTT through {steps} steps, radius of Wh {scale:.3g}{clipping}",
                      fontsize=10)  # fmt: skip

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import numpy as np
 from matplotlib.figure import Figure
 
-from .explorer import Choice, Explorer, Slider, Toggle
+from .explorer import OVER_DATA, Choice, Explorer, Slider, Toggle
 
 __all__ = ["KernelExplorer", "PRESET_KERNELS"]
 
@@ -48,9 +48,11 @@ class KernelExplorer(Explorer):
     ``(1, 1, H, W)``, ``w`` ``(1, 1, 3, 3)`` and ``b`` ``(1,)``; it may return ``out`` or
     ``(out, cache)``. The default is ``dlkit.functional.conv2d_forward``.
 
-    Controls: a preset (``custom`` reads the nine sliders ``k0`` .. ``k8``, row by row), the
-    image index, "same" padding (``pad=1``, output as large as the input) and a ReLU on the
-    output (what a conv layer followed by ReLU keeps).
+    Controls: a preset, the nine kernel weights ``k0`` .. ``k8`` (row by row), the image
+    index, "same" padding (``pad=1``, output as large as the input) and a ReLU on the output
+    (what a conv layer followed by ReLU keeps). Choosing a preset sets the nine sliders to
+    its weights; moving a slider away from them switches the preset to ``custom``, which
+    starts from the weights shown, so a preset can be edited one weight at a time.
     """
 
     def __init__(
@@ -90,6 +92,19 @@ class KernelExplorer(Explorer):
         kwargs.setdefault("figsize", (10.0, 3.6))
         super().__init__(controls=controls, **kwargs)
 
+    def follow(self, values: Mapping[str, Any], changed: set[str]) -> dict[str, Any]:
+        """A preset sets the nine sliders; a slider off the preset's weights selects custom."""
+        out: dict[str, Any] = {}
+        preset = values["preset"]
+        if "preset" in changed and preset != "custom":
+            weights = PRESET_KERNELS[preset].ravel()
+            out = {f"k{i}": float(weights[i]) for i in range(9) if f"k{i}" not in changed}
+        if preset != "custom":
+            shown = np.array([out.get(f"k{i}", values[f"k{i}"]) for i in range(9)])
+            if not np.array_equal(shown, PRESET_KERNELS[preset].ravel()):
+                out["preset"] = "custom"  # e.g. update(preset="sobel x", k4=3.0)
+        return out
+
     def kernel(self, preset: str, **entries: float) -> np.ndarray:
         """The 3x3 kernel for these control values."""
         if preset != "custom":
@@ -122,14 +137,15 @@ class KernelExplorer(Explorer):
         klim = max(float(np.abs(kernel).max()), 1e-12)
         ax_k.imshow(kernel, cmap="RdBu_r", vmin=-klim, vmax=klim)
         for (i, j), v in np.ndenumerate(kernel):
-            ax_k.text(j, i, f"{v:.2g}", ha="center", va="center", fontsize=10)
+            cell = ax_k.text(j, i, f"{v:.2g}", ha="center", va="center", fontsize=10)
+            cell.set_gid(OVER_DATA)  # each weight written on its own cell, on purpose
         ax_k.set_title(f"kernel: {preset}")
 
         finite = np.isfinite(out)
         olim = max(float(np.abs(out[finite]).max()) if finite.any() else 0.0, 1e-12)
         ax_out.imshow(np.where(finite, out, 0.0), cmap="RdBu_r", vmin=-olim, vmax=olim)
         relu_note = " after ReLU" if relu else ""
-        ax_out.set_title(f"output {out.shape[0]}x{out.shape[1]}{relu_note}, max |value| {olim:.3g}")
+        ax_out.set_title(f"output {out.shape[0]}x{out.shape[1]}{relu_note}\nmax |value| {olim:.3g}")
         for ax in (ax_in, ax_k, ax_out):
             ax.set_xticks([])
             ax.set_yticks([])

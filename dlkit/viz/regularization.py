@@ -23,7 +23,7 @@ import numpy as np
 from matplotlib.colors import ListedColormap
 from matplotlib.figure import Figure
 
-from .explorer import Explorer, Slider
+from .explorer import Explorer, Slider, legend_beside
 
 __all__ = ["RegularizationExplorer"]
 
@@ -147,7 +147,7 @@ class RegularizationExplorer(Explorer):
             ylim=(0.0, top),
             title=f"lowest validation loss at epoch {best + 1}",
         )
-        ax_curve.legend(fontsize=8, loc="upper right")
+        legend_beside(ax_curve, fontsize=8)
 
         gx, gy, grid = self._grid
         penalty, _ = self.l2_penalty([w for w, _ in params], v["lam"])

@@ -8,7 +8,7 @@ from typing import Any
 import numpy as np
 from matplotlib.figure import Figure
 
-from .explorer import Explorer, Slider
+from .explorer import OVER_DATA, Explorer, Slider, legend_beside
 
 __all__ = ["ThresholdExplorer"]
 
@@ -99,7 +99,7 @@ class ThresholdExplorer(Explorer):
         ax_hist.set_xlabel("score")
         ax_hist.set_ylabel("count (log scale)")
         ax_hist.set_title(f"{y.sum()} positives, {y.size - y.sum()} negatives")
-        ax_hist.legend(loc="upper right", fontsize=8)
+        legend_beside(ax_hist, fontsize=8)  # the threshold line can be anywhere inside
 
         fpr, tpr, _ = roc_curve(y, scores)
         ax_roc.plot(fpr, tpr, color="C2", lw=2, label=f"ROC, AUC = {auc:.3f}")
@@ -117,10 +117,11 @@ class ThresholdExplorer(Explorer):
         ax_cm.imshow(shares, cmap="Blues", vmin=0, vmax=1)
         for (i, j), count in np.ndenumerate(cm):
             color = "w" if shares[i, j] > 0.5 else "k"  # readable on dark cells
-            ax_cm.text(j, i, f"{count}", ha="center", va="center", fontsize=13, color=color)
+            cell = ax_cm.text(j, i, f"{count}", ha="center", va="center", fontsize=13, color=color)
+            cell.set_gid(OVER_DATA)  # each count written on its own cell, on purpose
         ax_cm.set_xticks([0, 1], ["pred 0", "pred 1"])
         ax_cm.set_yticks([0, 1], ["true 0", "true 1"])
         accuracy = (tn + tp) / max(cm.sum(), 1)
         ax_cm.set_title(
-            f"acc {accuracy:.3f}  P {precision:.3f}\nR {recall:.3f}  F1 {f1:.3f}", fontsize=10
+            f"acc {accuracy:.3f}  P {precision:.3f}  R {recall:.3f}  F1 {f1:.3f}", fontsize=9
         )

@@ -13,7 +13,12 @@ reference's signature (:mod:`dlkit.optim.rules`)::
 where ``param`` and ``grad`` are float64 arrays of shape ``(2,)``, ``state`` comes from the
 reference's ``init`` (and then from your previous return value), ``hp`` is the reference's
 hyperparameter dataclass at the slider's learning rate, and ``step`` counts from 1. Your path
-is drawn dashed over the reference's: a correct rule hides it exactly.
+is drawn dashed over the reference's (the references of your rules start ticked): a correct
+rule hides it exactly. The legend says, for each of your rules, whether its path is the
+reference's, or at which step it leaves it, and when that reference is not ticked.
+
+The learning-rate slider moves over 1, 2, 3, 5 and 7 times each power of ten from 1e-4 to 10
+(:data:`LEARNING_RATES`), so a rate such as 0.003 or 0.07 can be set exactly.
 
 A path that reaches NaN, infinity or a coordinate beyond ``1e6`` stops there and is marked
 "diverged"; nothing is warned, whatever the learning rate.
@@ -27,11 +32,12 @@ from typing import Any
 
 import numpy as np
 from matplotlib.figure import Figure
+from matplotlib.ticker import FixedLocator
 
 from ..optim import rules
 from .explorer import Choice, Explorer, Slider, Toggle
 
-__all__ = ["TestFunction", "FUNCTIONS", "RACERS", "TrajectoryExplorer", "race"]
+__all__ = ["TestFunction", "FUNCTIONS", "RACERS", "LEARNING_RATES", "TrajectoryExplorer", "race"]
 
 _BLOW_UP = 1e6  # a coordinate this large counts as divergence
 
@@ -138,6 +144,9 @@ def _hypers(lr: float) -> dict[str, tuple[rules.Rule, Any]]:
 RACERS = tuple(_hypers(1.0))
 _DEFAULT_ON = ("sgd", "momentum", "rmsprop", "adam")
 
+#: The learning rates the slider stops at: 1, 2, 3, 5, 7 times 1e-4 ... 1, and 10.
+LEARNING_RATES = tuple(float(f"{m}e{e}") for e in range(-4, 1) for m in (1, 2, 3, 5, 7)) + (10.0,)
+
 
 def race(
     update: Callable[..., Any],
@@ -178,7 +187,7 @@ class TrajectoryExplorer(Explorer):
             names are those of :data:`RACERS`. See the module docstring for the signature.
         function, lr, steps: the starting control values.
         racers: the reference rules ticked at the start (default: sgd, momentum, rmsprop,
-            adam); your own rules always start ticked.
+            adam and the reference of each of your rules); your own rules always start ticked.
     """
 
     def __init__(
@@ -188,10 +197,12 @@ class TrajectoryExplorer(Explorer):
         function: str = "rosenbrock",
         lr: float = 0.01,
         steps: int = 100,
-        racers: tuple[str, ...] = _DEFAULT_ON,
+        racers: tuple[str, ...] | None = None,
         **kwargs: Any,
     ) -> None:
         students = dict(students or {})
+        if racers is None:  # every dashed line of yours starts with its solid reference
+            racers = _DEFAULT_ON + tuple(n for n in students if n not in _DEFAULT_ON)
         for name in racers:
             if name not in RACERS:
                 raise ValueError(f"racers must be names from {list(RACERS)}; got {name!r}")
@@ -205,7 +216,7 @@ class TrajectoryExplorer(Explorer):
         self.students = students
         controls: dict[str, Any] = {
             "function": Choice(tuple(FUNCTIONS), function, "function"),
-            "lr": Slider(1e-4, 10.0, lr, label="learning rate", log=True),
+            "lr": Slider(1e-4, 10.0, lr, label="learning rate", log=True, stops=LEARNING_RATES),
             "steps": Slider(1, 500, steps, step=1, label="steps", integer=True),
         }
         controls["function"].check("function", function)
@@ -236,9 +247,12 @@ class TrajectoryExplorer(Explorer):
             ax_loss.text(0.5, 0.5, "no optimizer selected", ha="center", va="center")
             ax_loss.set_axis_off()
             return
+        references: dict[str, tuple[np.ndarray, int | None]] = {}
         for label, update, ref_name, style in racers:
             rule, hp = hypers[ref_name]
             path, diverged_at = race(update, rule.init, hp, fn, steps)
+            if style == "-":
+                references[ref_name] = path, diverged_at
             color = f"C{RACERS.index(ref_name) % 10}"
             with np.errstate(all="ignore"):
                 losses = fn.f(path[:, 0], path[:, 1])
@@ -246,6 +260,12 @@ class TrajectoryExplorer(Explorer):
                 text = f"{label}: diverged at step {diverged_at}"
             else:
                 text = f"{label}: f = {losses[-1]:.3g}"
+            if style == "--":  # yours: say how it compares with the reference, drawn or not
+                if ref_name not in references:
+                    references[ref_name] = race(rule.update, rule.init, hp, fn, steps)
+                text += ", " + _compare(path, diverged_at, *references[ref_name], ref_name)
+                if not values[ref_name]:
+                    text += f" ({ref_name} not ticked)"
             width = 1.4 if style == "-" else 2.0
             ax.plot(path[:, 0], path[:, 1], style, color=color, lw=width, label=text)
             ax.plot(path[-1, 0], path[-1, 1], "x" if diverged_at else "o", color=color, ms=6)
@@ -256,11 +276,13 @@ class TrajectoryExplorer(Explorer):
         ax.set_xlim(*fn.xlim)
         ax.set_ylim(*fn.ylim)
         ax.set_title(f"{fn.name}: lr = {lr:.3g}, {steps} steps", fontsize=10)
-        ax.legend(fontsize=7, loc="lower left", framealpha=0.85)
+        # beside the panels, never on a path or a contour line (solid: dlkit, dashed: yours)
+        fig.legend(*ax.get_legend_handles_labels(), loc="outside right upper", fontsize=7)
         if fn.log_levels:
             ax_loss.set_yscale("log")
         else:
             ax_loss.set_yscale("symlog", linthresh=1.0)
+            ax_loss.yaxis.set_major_locator(FixedLocator(_symlog_ticks(*ax_loss.get_ylim())))
         ax_loss.set_xlim(0, max(steps, 1))
         ax_loss.set_xlabel("step")
         ax_loss.set_title("loss f along each path (x: diverged)", fontsize=10)
@@ -280,3 +302,33 @@ class TrajectoryExplorer(Explorer):
             ax.plot(*fn.minimum, "*", color="gold", mec="k", ms=14, label="minimum")
         ax.set_xlabel("x")
         ax.set_ylabel("y")
+
+
+def _symlog_ticks(lo: float, hi: float, most: int = 9) -> list[float]:
+    """0 and signed powers of ten inside ``[lo, hi]``, every k-th decade so that at most
+    ``most`` remain: a diverging saddle spans 25 decades, too many labels for the axis."""
+    top = max(abs(lo), abs(hi), 1.0)
+    decades = np.arange(0, int(np.floor(np.log10(top))) + 1)
+    ticks = [0.0] + [s * 10.0**k for k in decades for s in (-1.0, 1.0)]
+    ticks = sorted(t for t in ticks if lo <= t <= hi)
+    stride = 1
+    while len(ticks[::stride]) > most:
+        stride += 1
+    zero = ticks.index(0.0) if 0.0 in ticks else 0
+    return ticks[zero % stride :: stride]
+
+
+def _compare(
+    path: np.ndarray,
+    diverged_at: int | None,
+    ref: np.ndarray,
+    ref_diverged_at: int | None,
+    ref_name: str,
+) -> str:
+    """How a student's path compares with the reference's, in a few words for the legend."""
+    n = min(len(path), len(ref))
+    same = np.isclose(path[:n], ref[:n], rtol=1e-6, atol=1e-9).all(axis=1)
+    if same.all() and len(path) == len(ref) and diverged_at == ref_diverged_at:
+        return f"on {ref_name}'s path"
+    step = int(np.argmin(same)) if not same.all() else n  # point k is reached after step k
+    return f"leaves {ref_name}'s path at step {step}"

@@ -91,6 +91,10 @@ class View:
             assert e.values[name] == pytest.approx(value), (
                 f"{where}: control {name} is {e.values[name]!r} after the view set {value!r}"
             )
+        for name, box in self.boxes.items():  # the view shows the controls that followed
+            assert box.value == pytest.approx(e.values[name]), (
+                f"{where}: the view shows {name}={box.value!r}, the widget has {e.values[name]!r}"
+            )
         moved = [name for name in e.values if e.values[name] != before_values[name]]
         if not moved:
             return

@@ -258,3 +258,76 @@ def test_a_log_slider_at_its_end_is_accepted():
     assert e.error is None and e.values["lr"] == 0.05
     slider.value = 10 ** math.log10(2.0)
     assert e.error is None and e.values["lr"] == 2.0
+
+
+# -- slider stops, and controls that follow others ----------------------------------------
+
+
+def test_slider_stops_are_checked_and_shown_exactly():
+    with pytest.raises(ValueError, match="increasing"):
+        Slider(0.001, 1.0, 0.01, stops=(0.01, 0.003))
+    with pytest.raises(ValueError, match=r"lie in \[0.001, 1.0\]"):
+        Slider(0.001, 1.0, 0.01, stops=(0.01, 3.0))
+    s = Slider(1e-3, 1.0, 0.02, log=True, stops=(0.001, 0.003, 0.01, 0.07, 1.0))
+    assert s.check("lr", 0.5) == 0.5  # code may set any value in the range
+    import ipywidgets
+
+    from dlkit.viz.explorer import _make_input
+
+    box = _make_input(ipywidgets, "lr", s)
+    assert isinstance(box, ipywidgets.SelectionSlider)
+    assert [label for label, _ in box.options] == ["0.001", "0.003", "0.01", "0.02", "0.07", "1"]
+    assert box.value == 0.02 and box.label == "0.02"  # the start value is a stop too
+
+
+class Linked(Explorer):
+    """A preset that sets a slider, and a slider that sets the preset back to "custom"."""
+
+    redraws = 0
+
+    def follow(self, values, changed):
+        if "preset" in changed and values["preset"] != "custom":
+            return {"a": {"one": 1.0, "two": 2.0}[values["preset"]]}
+        if "a" in changed and values["preset"] != "custom":
+            return {"preset": "custom"}
+        return {}
+
+    def draw(self, fig, preset, a):
+        type(self).redraws += 1
+        fig.add_subplot().plot([0, 1], [0, a])
+
+
+def linked() -> Linked:
+    controls = {"preset": Choice(("one", "two", "custom"), "one"), "a": Slider(0.0, 5.0, 1.0)}
+    return Linked(controls=controls)
+
+
+def test_follow_sets_the_other_controls_once_per_update():
+    e = linked()
+    e.update(preset="two")
+    assert e.values == {"preset": "two", "a": 2.0}
+    e.update(a=3.0)
+    assert e.values == {"preset": "custom", "a": 3.0}
+
+
+def test_the_widget_shows_the_followers_and_runs_one_callback_per_move():
+    e = linked()
+    inputs = e.widget().children[0].children
+    preset, a = inputs
+    before = Linked.redraws
+    preset.value = "two"
+    assert a.value == 2.0 and Linked.redraws == before + 1
+    a.value = 4.0
+    assert preset.value == "custom" and e.values == {"preset": "custom", "a": 4.0}
+    assert Linked.redraws == before + 2, "a follower's input moved must not redraw again"
+
+
+def test_follow_may_not_name_an_unknown_control():
+    class Bad(Linked):
+        def follow(self, values, changed):
+            return {"b": 1.0}
+
+    e = Bad(controls={"preset": Choice(("one", "two", "custom"), "one"), "a": Slider(0, 5, 1)})
+    with pytest.raises(ValueError, match="unknown control 'b'"):
+        e.update(a=2.0)
+    assert e.values["a"] == 1

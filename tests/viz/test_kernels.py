@@ -62,15 +62,63 @@ def test_custom_kernel_all_zero_huge_and_image_bounds() -> None:
         ex.update(k0=LIMIT * 2)
 
 
-def test_sliders_only_matter_for_the_custom_kernel() -> None:
+def _weights(ex: KernelExplorer) -> np.ndarray:
+    return np.array([ex.values[f"k{i}"] for i in range(9)]).reshape(3, 3)
+
+
+def test_a_preset_sets_the_nine_sliders() -> None:
     ex = KernelExplorer(images=IMAGES, preset="laplacian")
+    np.testing.assert_array_equal(_weights(ex), PRESET_KERNELS["laplacian"])
+    for name, kernel in PRESET_KERNELS.items():
+        ex.update(preset=name)
+        assert ex.values["preset"] == name
+        np.testing.assert_array_equal(_weights(ex), kernel)
+    ex.update(preset="custom")  # custom starts from the weights shown: the last preset's
+    np.testing.assert_array_equal(_weights(ex), PRESET_KERNELS["emboss"])
+
+
+def test_moving_a_slider_switches_to_custom_and_applies() -> None:
+    conv = Spy(F.conv2d_forward)
+    ex = KernelExplorer(conv, IMAGES, preset="laplacian")
     before = ex.fingerprint()
     ex.update(k4=3.0)
-    assert ex.fingerprint() == before
-    ex.update(preset="custom")
-    after = ex.fingerprint()
-    ex.update(k4=-3.0)
-    assert ex.fingerprint() != after
+    assert ex.values["preset"] == "custom"
+    expected = PRESET_KERNELS["laplacian"].copy()
+    expected[1, 1] = 3.0
+    np.testing.assert_array_equal(conv.calls[-1][1][0, 0], expected)  # the edited preset
+    assert ex.fingerprint() != before
+    ex.update(preset="sobel y", k0=5.0)  # both at once: the preset, then the slider
+    assert ex.values["preset"] == "custom" and ex.values["k0"] == 5.0
+    np.testing.assert_array_equal(_weights(ex)[2], PRESET_KERNELS["sobel y"][2])
+
+
+def test_a_slider_set_to_the_presets_own_weight_keeps_the_preset() -> None:
+    ex = KernelExplorer(images=IMAGES, preset="sobel x")
+    ex.update(k2=1.0)  # sobel x already has 1 there
+    assert ex.values["preset"] == "sobel x"
+
+
+def _view(ex: KernelExplorer) -> dict:
+    inputs = ex.widget().children[0]
+    return dict(zip(ex.controls, inputs.children, strict=True))
+
+
+def test_the_widget_moves_the_sliders_with_the_preset_without_feedback() -> None:
+    conv = Spy(F.conv2d_forward)
+    ex = KernelExplorer(conv, IMAGES, preset="sobel x")
+    boxes = _view(ex)
+    calls = len(conv.calls)
+    boxes["preset"].value = "gaussian blur"  # what a student's click on the dropdown does
+    assert len(conv.calls) == calls + 1, "one choice must redraw once, not once per slider"
+    shown = np.array([boxes[f"k{i}"].value for i in range(9)]).reshape(3, 3)
+    np.testing.assert_array_equal(shown, PRESET_KERNELS["gaussian blur"])
+    assert boxes["preset"].value == "gaussian blur" and ex.error is None
+    boxes["k8"].value = -2.0  # a student drags a slider
+    assert len(conv.calls) == calls + 2
+    assert boxes["preset"].value == "custom" and ex.values["preset"] == "custom"
+    assert conv.calls[-1][1][0, 0, 2, 2] == -2.0
+    boxes["preset"].value = "identity"
+    assert len(conv.calls) == calls + 3 and boxes["k8"].value == 0.0 and boxes["k4"].value == 1.0
 
 
 def test_relu_keeps_only_the_positive_response() -> None:

@@ -93,6 +93,9 @@ def control_values(control: Any) -> list[Any]:
     Slider values are those the frontend sends: on the slider's step grid, and for a log slider
     ``10 ** log10(limit)`` (which can differ from the limit in its last bit).
     """
+    if isinstance(control, Slider) and control.stops is not None:  # a SelectionSlider
+        stops = control.stops
+        return [stops[0], stops[len(stops) // 2], stops[-1]]
     if isinstance(control, Slider):
         lo, hi = control.min, control.max
         if control.log:
@@ -424,9 +427,16 @@ def _kernel_explorer() -> Built:
     return Built(KernelExplorer(conv), {"conv": conv})
 
 
-def _kernel_inert(name: str, values: Mapping[str, Any]) -> bool:
-    # the nine weight sliders are read only by the custom kernel
-    return name in {f"k{i}" for i in range(9)} and values["preset"] != "custom"
+def _kernel_check(e: Any, spies: Mapping[str, Spy], values: Mapping[str, Any]) -> None:
+    from dlkit.viz.kernels import PRESET_KERNELS
+
+    weights = np.array([values[f"k{i}"] for i in range(9)]).reshape(3, 3)
+    w = spies["conv"].calls[-1][1][0, 0]
+    assert np.array_equal(w, weights), "conv was not given the kernel the sliders show"
+    if values["preset"] != "custom":
+        assert np.array_equal(weights, PRESET_KERNELS[values["preset"]]), (
+            f"the sliders do not show the preset {values['preset']!r}"
+        )
 
 
 _KERNEL_EXTREMES = (
@@ -779,7 +789,7 @@ def _register() -> None:
                 "KernelExplorer",
                 viz.KernelExplorer,
                 _kernel_explorer,
-                inert=_kernel_inert,
+                check=_kernel_check,
                 settings=({"preset": "gaussian blur", "image": 5}, {"preset": "sobel y"}),
                 extremes=_KERNEL_EXTREMES,
             ),
