@@ -8,13 +8,14 @@ ROOT_FLAG := $(if $(filter 0,$(shell id -u)),--ServerApp.allow_root=True)
 LAB_ARGS  ?=
 PYTEST_ARGS ?=
 
-.PHONY: help venv chromium lab formgrader test test-fast lint format strip release bench clean
+.PHONY: help venv chromium lab formgrader test test-fast mutants lint format strip release bench clean
 
 help:
 	@echo "make lab      set up .venv and open the course in JupyterLab (your copy: workspace/)"
 	@echo "make formgrader  the instructor's JupyterLab with nbgrader's Formgrader"
 	@echo "make test     set up .venv and run the whole test suite"
 	@echo "make test-fast  the suite without notebook execution and nbgrader round trips"
+	@echo "make mutants UNIT=09_rnn  automatic mutants of a unit against its tests [WRITE=1]"
 	@echo "make lint     ruff check and format check;  make format  apply ruff format"
 	@echo "make strip    remove outputs from every notebook in solutions/ and course/"
 	@echo "make release  regenerate course/ from solutions/ with nbgrader"
@@ -60,6 +61,12 @@ test: venv $(if $(findstring not browser,$(PYTEST_ARGS)),,chromium)
 
 test-fast: venv
 	$(BIN)/python -m pytest -n 2 -m "not slow" $(PYTEST_ARGS)
+
+# Automatic one-change mutants of a unit's solutions against its tests (docs/AUTHORING.md):
+# make mutants UNIT=09_rnn [WRITE=1] writes tests/grading/automutants/UNIT.results.json.
+mutants: venv
+	@test -n "$(UNIT)" || { echo "make mutants needs UNIT=<unit>, e.g. make mutants UNIT=09_rnn" >&2; exit 2; }
+	$(BIN)/python tests/grading/automutate.py $(UNIT) --survivors $(if $(WRITE),--write,)
 
 lint: venv
 	$(BIN)/ruff check .
