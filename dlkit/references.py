@@ -323,6 +323,12 @@ REFERENCES: dict[str, dict[str, tuple[str, ...]]] = {
         "transformer_block_forward": ("dlkit.nn.TransformerBlock.forward",),
     },
     "11_autoencoders": {
+        "ae_train_step": (
+            "dlkit.nn.autoencoder_step",  # the same step on a dlkit.nn autoencoder
+            "dlkit.functional.reconstruction_loss",  # the loss and dL/dlogits of the step
+            "dlkit.autograd.reconstruction_loss",
+            "dlkit.autograd.generative_functions.ReconstructionLoss.forward",
+        ),
         "reparameterize": (
             "dlkit.functional.reparameterize",
             "dlkit.functional.reparameterize_backward",

@@ -18,6 +18,7 @@ from .gates import GateInspector
 from .gradient_flow import GradientFlowExplorer
 from .graph import GraphExplorer, TrainingCurves
 from .kernels import KernelExplorer
+from .latent import LatentExplorer
 from .regularization import RegularizationExplorer
 from .roc import ThresholdExplorer
 from .temperature import TemperatureExplorer
@@ -44,3 +45,4 @@ __all__ += ["FeatureMapExplorer", "KernelExplorer"]
 __all__ += ["RegularizationExplorer"]
 __all__ += ["GateInspector", "GradientFlowExplorer", "TemperatureExplorer"]
 __all__ += ["AttentionHeatmaps", "QueryKeyPlayground"]
+__all__ += ["LatentExplorer"]

@@ -631,6 +631,31 @@ def _playground_check(e: Any, spies: Mapping[str, Spy], values: Mapping[str, Any
     _no_nan_text(e, spies, values)
 
 
+def _latent_explorer(labels: bool) -> Callable[[], Built]:
+    """Unit 11: a toy decoder (a bright pixel placed by the code) over three clusters of
+    codes; with class labels (a legend beside the scatter) or without."""
+
+    def make() -> Built:
+        from dlkit.viz import LatentExplorer
+
+        g = np.random.default_rng(11)
+        classes = np.arange(90) % 3
+        codes = np.array([[-2.0, 0.0], [2.0, 0.0], [0.0, 3.0]])[classes]
+        codes = codes + 0.3 * g.standard_normal((90, 2))
+
+        def decode(z: np.ndarray) -> np.ndarray:
+            rows, cols = np.meshgrid(np.arange(8), np.arange(8), indexing="ij")
+            r, c = 3.5 + 0.8 * z[:, 1:2], 3.5 + 0.8 * z[:, 0:1]
+            d2 = (rows.reshape(1, -1) - r) ** 2 + (cols.reshape(1, -1) - c) ** 2
+            return np.exp(-d2 / 2.0)
+
+        student = Spy(decode)
+        explorer = LatentExplorer(student, codes, classes if labels else None)
+        return Built(explorer, {"decode": student})
+
+    return make
+
+
 _PLAYGROUND_EXTREMES = (
     {"length": 0.0, "sharpness": 10.0, "mask": "e"},  # q = 0: uniform weights
     {"length": 3.0, "sharpness": 10.0, "angle": 180.0, "mask": "c"},  # one-hot weights
@@ -864,6 +889,18 @@ def _register() -> None:
                 check=_playground_check,
                 settings=({"angle": -90.0, "mask": "$"},),
                 extremes=({"length": 3.0, "sharpness": 10.0, "mask": "x"},),
+            ),
+            WidgetCase(
+                "LatentExplorer",
+                viz.LatentExplorer,
+                _latent_explorer(labels=True),
+                settings=({"z1": -2.0, "z2": 0.0}, {"z1": 0.0, "z2": 3.0}),
+            ),
+            WidgetCase(
+                "LatentExplorer-unlabelled",
+                viz.LatentExplorer,
+                _latent_explorer(labels=False),
+                settings=({"z1": 2.0, "z2": -0.5},),
             ),
         ]
     )
