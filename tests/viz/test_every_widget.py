@@ -22,7 +22,6 @@ import pytest
 
 import dlkit.viz
 from dlkit.viz import Explorer
-from tests.viz.layout import assert_clean_layout
 from tests.viz.widget_cases import CASES, Built, WidgetCase, control_values
 
 PNG = b"\x89PNG\r\n\x1a\n"
@@ -208,14 +207,3 @@ def test_the_widget_output_carries_a_png_for_frontends_without_widgets(case, dis
         return
     assert "application/vnd.jupyter.widget-view+json" in out, f"{case.id}: no widget view"
     assert base64.b64decode(out["image/png"]).startswith(PNG)
-
-
-def test_no_text_overlaps_text_or_covers_data(case):
-    """At its defaults and at each setting (not the extremes, where a diverged path may run
-    anywhere), no title, label, legend or caption of the widget's figure lies on another one,
-    leaves the figure or covers plotted data (tests/viz/layout.py says what is measured)."""
-    e = case.make().explorer
-    assert_clean_layout(e.figure, f"{case.id} at its defaults")
-    for setting in case.settings:
-        e.update(**setting)
-        assert_clean_layout(e.figure, f"{case.id}, setting {dict(setting)}")
