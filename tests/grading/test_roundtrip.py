@@ -7,9 +7,10 @@ Per unit, ONE ``dlgrade autograde`` run grades these students (see grading_harne
 * ``warns``: the solution plus code that writes warnings to stderr in every cell -> full points;
 * ``mut_<k>``: the solution with the ``k``-th wrong implementation of every exercise from
   ``tests/grading/mutants/<unit>.py`` in its answer cells -> each mutated exercise loses points,
-  no other test cell does (one test per mutant; see ``grading_runs.combine_mutants``).
+  no other test cell does (see ``grading_runs.combine_mutants``).
 
-Mutant checks of a unit without a mutants file are skipped (the others still run); see
+``test_round_trip[<unit>]`` checks each of these students in a subtest of its own. A unit
+without a mutants file skips its mutant checks (``test_unit_has_enough_mutants`` says so); see
 ``tests/grading/mutants/README.md`` for the format.
 """
 
@@ -22,7 +23,6 @@ from grading_harness import (
     inspect_unit,
     load_mutants,
     mutant_problems,
-    mutant_students,
 )
 from grading_runs import round_trip, score_problems
 
@@ -45,24 +45,6 @@ def _mutants_or_none(unit: str):
         return load_mutants(unit)
     except Exception:  # reported by test_unit_has_enough_mutants
         return None
-
-
-def _mutant_params() -> list:
-    params = []
-    for unit in UNITS:
-        if not (MUTANTS_DIR / f"{unit}.py").is_file():
-            params.append(
-                pytest.param(
-                    unit,
-                    None,
-                    id=f"{unit}-no-mutants",
-                    marks=pytest.mark.skip(reason=_no_mutants_reason(unit)),
-                )
-            )
-            continue
-        students = mutant_students(_mutants_or_none(unit) or {})
-        params += [pytest.param(unit, s, id=f"{unit}-{s}") for s in students]
-    return params or [pytest.param(None, None, marks=pytest.mark.skip(reason="no mutants yet"))]
 
 
 @pytest.fixture
@@ -99,26 +81,27 @@ def test_unit_has_enough_mutants(unit):
     assert mutant_problems(inspect_unit(SOLUTIONS / unit), mutants) == []
 
 
+REFERENCE_STUDENTS = [("solution", "full"), ("blank", "zero"), ("warns", "full")]
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize("unit", UNIT_PARAMS)
-@pytest.mark.parametrize(
-    "student, expect", [("solution", "full"), ("blank", "zero"), ("warns", "full")]
-)
-def test_reference_students(unit_round_trip, unit, student, expect):
+def test_round_trip(unit_round_trip, unit, subtests):
+    """The unit's reference students, then each mutant, one subtest each.
+
+    One test item per unit, so that pytest-xdist gives a unit's whole round trip to one
+    worker: items of one unit on both workers made one of them wait, idle, for the other's
+    ``dlgrade autograde`` run (measured: about 100 s per unit)."""
     spec = inspect_unit(SOLUTIONS / unit)
-    if student == "warns" and not spec.answers:
-        pytest.skip(f"{unit} has no autograded answer cell to put warning code in")
     result = unit_round_trip(unit)
     assert result["autograde_status"] == 0, result["autograde_log"]
-    assert score_problems(spec, result, student, expect) == []
-
-
-@pytest.mark.slow
-@pytest.mark.parametrize("unit, student", _mutant_params())
-def test_mutant_loses_only_its_exercise(unit_round_trip, unit, student):
-    result = unit_round_trip(unit)
-    exercise, description, combined, exercises = result["mutants"][student]
-    others = set(exercises) - {exercise}
-    spec = inspect_unit(SOLUTIONS / unit)
-    problems = score_problems(spec, result, combined, "mutant", exercise, also_wrong=others)
-    assert problems == [], f"mutant {exercise!r}: {description!r} (graded as {combined})"
+    for student, expect in REFERENCE_STUDENTS:
+        if student == "warns" and not spec.answers:
+            continue  # no autograded answer cell to put warning code in
+        with subtests.test(student=student, expect=expect):
+            assert score_problems(spec, result, student, expect) == []
+    for mutant, (exercise, description, combined, exercises) in result["mutants"].items():
+        with subtests.test(mutant=mutant):
+            others = set(exercises) - {exercise}
+            problems = score_problems(spec, result, combined, "mutant", exercise, also_wrong=others)
+            assert problems == [], f"mutant {exercise!r}: {description!r} (graded as {combined})"
