@@ -1,4 +1,6 @@
-"""Classification metrics: accuracy, confusion matrix, precision/recall/F1, ROC and AUC.
+"""Classification metrics: accuracy, confusion matrix, precision/recall/F1, ROC and AUC;
+and :func:`frechet_distance`, which compares two sets of feature vectors (unit 12 judges a
+generator's samples with it).
 
 Metrics are evaluation, not training: nothing here needs a gradient, so every function
 takes NumPy arrays, lists or torch tensors (copied to the CPU with ``to_numpy``) and returns
@@ -18,7 +20,14 @@ import numpy as np
 
 from .backend import describe, is_array, to_numpy
 
-__all__ = ["accuracy", "confusion_matrix", "precision_recall_f1", "roc_curve", "roc_auc"]
+__all__ = [
+    "accuracy",
+    "confusion_matrix",
+    "precision_recall_f1",
+    "roc_curve",
+    "roc_auc",
+    "frechet_distance",
+]
 
 
 # -- argument checks -----------------------------------------------------------------------
@@ -260,3 +269,71 @@ def roc_auc(y_true: Any, scores: Any) -> float:
     n_neg = y.size - n_pos
     u = ranks[y == 1].sum() - n_pos * (n_pos + 1) / 2.0
     return float(u / (n_pos * n_neg))
+
+
+# -- comparing two sets of samples ---------------------------------------------------------
+
+
+def _features(x: Any, name: str) -> np.ndarray:
+    """Finite feature vectors ``(N, D)`` as float64, ``N >= 2`` (a covariance needs two)."""
+    arr = _as_numpy(x, name)
+    if arr.dtype.kind not in "biuf":
+        raise TypeError(f"{name} must hold numbers; got dtype {arr.dtype}")
+    if arr.ndim != 2:
+        raise ValueError(
+            f"{name} must be 2-D with shape (N, D) (one feature vector per row); "
+            f"got {arr.ndim}-D shape {arr.shape}"
+        )
+    if arr.shape[0] < 2 or arr.shape[1] < 1:
+        raise ValueError(
+            f"{name} needs at least 2 rows (a covariance of one sample is undefined) and "
+            f"1 column; got shape {arr.shape}"
+        )
+    arr = arr.astype(np.float64)
+    if not np.all(np.isfinite(arr)):
+        raise ValueError(f"{name} holds NaN or infinite values")
+    return arr
+
+
+def _sqrt_psd(s: np.ndarray) -> np.ndarray:
+    """The symmetric square root of a symmetric positive semi-definite matrix (via eigh)."""
+    w, v = np.linalg.eigh(s)
+    return (v * np.sqrt(np.clip(w, 0.0, None))) @ v.T
+
+
+def frechet_distance(features_a: Any, features_b: Any) -> float:
+    """The Frechet distance between Gaussians fitted to two sets of feature vectors.
+
+    Each set gets its mean and covariance (``np.cov``, divided by ``N - 1``); the distance is
+    the squared 2-Wasserstein distance between ``N(mu_a, S_a)`` and ``N(mu_b, S_b)``:
+
+    ``||mu_a - mu_b||^2 + Tr(S_a + S_b - 2 (S_a S_b)^{1/2})``.
+
+    With features of an Inception network this is the FID of Heusel et al. (2017). The
+    trace of the square root is computed stably as
+    ``Tr((S_a^{1/2} S_b S_a^{1/2})^{1/2})``, the sum of the square roots of the eigenvalues of
+    a symmetric matrix (negative round-off clipped to 0), so it is real and ``>= 0``.
+
+    Args:
+        features_a: ``(N, D)`` feature vectors, ``N >= 2``.
+        features_b: ``(M, D)``, the same ``D`` (``M`` may differ from ``N``).
+
+    Returns:
+        the distance as a float, ``>= 0``; 0 for two sets with the same mean and covariance.
+    """
+    a = _features(features_a, "features_a")
+    b = _features(features_b, "features_b")
+    if a.shape[1] != b.shape[1]:
+        raise ValueError(
+            f"features_a and features_b must have the same number of features D; "
+            f"got shapes {a.shape} and {b.shape}"
+        )
+    mu_a, mu_b = a.mean(axis=0), b.mean(axis=0)
+    s_a = np.atleast_2d(np.cov(a, rowvar=False))
+    s_b = np.atleast_2d(np.cov(b, rowvar=False))
+    root_a = _sqrt_psd(s_a)
+    middle = root_a @ s_b @ root_a
+    eig = np.linalg.eigvalsh((middle + middle.T) / 2.0)
+    cross = float(np.sqrt(np.clip(eig, 0.0, None)).sum())
+    value = float(np.sum((mu_a - mu_b) ** 2) + np.trace(s_a) + np.trace(s_b) - 2.0 * cross)
+    return max(value, 0.0)

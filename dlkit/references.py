@@ -367,6 +367,13 @@ REFERENCES: dict[str, dict[str, tuple[str, ...]]] = {
             "dlkit.autograd.generative_functions.GeneratorLoss.forward",
             "dlkit.nn.gan_step",  # reports the generator's loss
         ),
+        "gan_train_step": (
+            "dlkit.nn.gan_step",  # the same alternating step on dlkit.nn models
+            "dlkit.functional.discriminator_loss",  # the two losses the step calls
+            "dlkit.functional.generator_loss",
+            "dlkit.autograd.discriminator_loss",
+            "dlkit.autograd.generator_loss",
+        ),
     },
 }
 

@@ -20,6 +20,7 @@ from .graph import GraphExplorer, TrainingCurves
 from .kernels import KernelExplorer
 from .latent import LatentExplorer
 from .regularization import RegularizationExplorer
+from .replay import TrainingReplay
 from .roc import ThresholdExplorer
 from .temperature import TemperatureExplorer
 from .trajectories import TrajectoryExplorer
@@ -46,3 +47,4 @@ __all__ += ["RegularizationExplorer"]
 __all__ += ["GateInspector", "GradientFlowExplorer", "TemperatureExplorer"]
 __all__ += ["AttentionHeatmaps", "QueryKeyPlayground"]
 __all__ += ["LatentExplorer"]
+__all__ += ["TrainingReplay"]

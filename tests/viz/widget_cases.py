@@ -656,6 +656,39 @@ def _latent_explorer(labels: bool) -> Callable[[], Built]:
     return make
 
 
+def _training_replay(count: bool) -> Callable[[], Built]:
+    """Unit 12: a toy run whose samples move from a blob at the origin onto a ring of four
+    modes, with a mode counter (a student function) or without one."""
+
+    def make() -> Built:
+        from dlkit.viz import TrainingReplay
+
+        g = np.random.default_rng(12)
+        angle = 2 * np.pi * np.arange(120) / 4
+        real = 2.0 * np.stack([np.cos(angle), np.sin(angle)], axis=1)
+        real = real + 0.05 * g.standard_normal((120, 2))
+        noise = g.standard_normal((60, 2))
+        targets = 2.0 * np.stack([np.cos(angle[:60]), np.sin(angle[:60])], axis=1)
+        steps = np.arange(0, 101, 20)
+        samples = np.stack([0.3 * noise + (s / 100) * targets for s in steps])
+        history = {"step": steps, "samples": samples,
+                   "d_loss": 1.4 - 0.3 * np.exp(-np.arange(100) / 30),
+                   "g_loss": 0.7 + 0.2 * np.sin(np.arange(100) / 9)}  # fmt: skip
+        centres = 2.0 * np.array([[1.0, 0.0], [0.0, 1.0], [-1.0, 0.0], [0.0, -1.0]])
+
+        def count_modes(points: np.ndarray) -> int:
+            d = np.linalg.norm(points[:, None, :] - centres[None], axis=2)
+            return int(np.sum(np.sum(d < 0.5, axis=0) >= 5))
+
+        if not count:
+            return Built(TrainingReplay(history, real), {})
+        student = Spy(count_modes)
+        return Built(TrainingReplay(history, real, count_modes=student, modes=4),
+                     {"count_modes": student})  # fmt: skip
+
+    return make
+
+
 _PLAYGROUND_EXTREMES = (
     {"length": 0.0, "sharpness": 10.0, "mask": "e"},  # q = 0: uniform weights
     {"length": 3.0, "sharpness": 10.0, "angle": 180.0, "mask": "c"},  # one-hot weights
@@ -901,6 +934,18 @@ def _register() -> None:
                 viz.LatentExplorer,
                 _latent_explorer(labels=False),
                 settings=({"z1": 2.0, "z2": -0.5},),
+            ),
+            WidgetCase(
+                "TrainingReplay",
+                viz.TrainingReplay,
+                _training_replay(count=True),
+                settings=({"iteration": 40.0}, {"iteration": 80.0}),
+            ),
+            WidgetCase(
+                "TrainingReplay-no-counter",
+                viz.TrainingReplay,
+                _training_replay(count=False),
+                settings=({"iteration": 20.0},),
             ),
         ]
     )
