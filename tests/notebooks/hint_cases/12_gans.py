@@ -1,56 +1,12 @@
 """Wrong answers a student is likely to write for unit 12, and the hint each must get."""
 
-_D_LOSS = """
-def discriminator_loss(real_logits, fake_logits):
-    n, m = real_logits.shape[0], fake_logits.shape[0]
-    loss = np.sum(np.logaddexp(0, -real_logits)) / n + np.sum(np.logaddexp(0, fake_logits)) / m
-    return loss, (-F.sigmoid(-real_logits) / n, F.sigmoid(fake_logits) / m)
-"""
+import runpy
+from pathlib import Path
 
-_G_LOSS = """
-def generator_loss(fake_logits, saturating=False):
-    n = fake_logits.shape[0]
-    if saturating:
-        return -np.sum(np.logaddexp(0, fake_logits)) / n, -F.sigmoid(fake_logits) / n
-    return np.sum(np.logaddexp(0, -fake_logits)) / n, -F.sigmoid(-fake_logits) / n
-"""
-
-_STEP = """
-def gan_train_step(G, D, real, z, lr_d, lr_g, saturating=False):
-    def discriminate(x):
-        u = np.tanh(x @ D["W1"] + D["b1"])
-        return u, (u @ D["W2"] + D["b2"])[:, 0]
-
-    def back_through_d(x, u, dlogits):
-        dout = dlogits[:, None]
-        da = dout @ D["W2"].T * (1 - u ** 2)
-        grads = {"W1": x.T @ da, "b1": da.sum(axis=0), "W2": u.T @ dout, "b2": dout.sum(axis=0)}
-        return grads, da @ D["W1"].T
-
-    h = np.tanh(z @ G["W1"] + G["b1"])
-    fake = h @ G["W2"] + G["b2"]
-    u_real, real_logits = discriminate(real)
-    u_fake, fake_logits = discriminate(fake)
-    d_loss, (d_real, d_fake) = discriminator_loss(real_logits, fake_logits)
-    from_real, _ = back_through_d(real, u_real, d_real)
-    from_fake, _ = back_through_d(fake, u_fake, d_fake)
-    for name in D:
-        D[name] -= lr_d * (from_real[name] + from_fake[name])
-    u_fake, fake_logits = discriminate(fake)
-    g_loss, d_fake = generator_loss(fake_logits, saturating=saturating)
-    d_grads, dx = back_through_d(fake, u_fake, d_fake)
-    da = dx @ G["W2"].T * (1 - h ** 2)
-    grads = {"W1": z.T @ da, "b1": da.sum(axis=0), "W2": h.T @ dx, "b2": dx.sum(axis=0)}
-    for name in G:
-        G[name] -= lr_g * grads[name]
-    return float(d_loss), float(g_loss)
-"""
-
-
-def _replace(source: str, old: str, new: str) -> str:
-    assert source.count(old) == 1, old
-    return source.replace(old, new)
-
+# the correct answer cells that each case changes, and _replace, are the mutants file's
+_MUTANTS = runpy.run_path(str(Path(__file__).resolve().parents[2] / "grading/mutants/12_gans.py"))
+_D_LOSS, _G_LOSS, _STEP = _MUTANTS["_D_LOSS"], _MUTANTS["_G_LOSS"], _MUTANTS["_STEP"]
+_replace = _MUTANTS["_replace"]
 
 CASES = {
     # answer cell grade_id -> [(description, full answer-cell source, hint substring), ...]
