@@ -8,6 +8,8 @@ One copy, shared by pytest, the visible tests in the notebooks and nbgrader's hi
   backward passes against finite differences in float64.
 * :func:`using` grades one exercise at a time: inside it, names the exercise depends on are
   swapped for the reference, so one mistake costs points once, not in every later exercise.
+* :func:`kernel_module` gives a test the student's kernel's own module (``torch``), to build
+  objects that must live beside the student's model (an optimizer, a loss, a data loader).
 """
 
 from .compare import CheckFailed, assert_close, passed
@@ -17,7 +19,7 @@ from .gradcheck import (
     check_layer_gradients,
     numerical_gradient,
 )
-from .isolation import using
+from .isolation import kernel_module, using
 
 __all__ = [
     "CheckFailed",
@@ -27,5 +29,6 @@ __all__ = [
     "check_layer_gradients",
     "numerical_gradient",
     "passed",
+    "kernel_module",
     "using",
 ]

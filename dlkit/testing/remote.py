@@ -8,14 +8,19 @@ wire between the two, imported by both sides:
 * **Plain data travels by value**: ``None``, ``bool``, ``int``, ``float``, ``complex``, ``str``,
   ``bytes``, NumPy arrays (dtype + shape + raw bytes) and scalars of numeric, boolean or
   unicode dtypes, ``list``, ``tuple``, ``dict``, ``slice``, ``Ellipsis``, ``range``, dtypes and
-  NumPy scalar types. A message is JSON plus raw buffers, **never pickle**, and
+  NumPy scalar types. A torch tensor (dense, of a NumPy dtype) travels as a detached copy on the
+  CPU that keeps its dtype, shape, ``requires_grad`` and whether it is an ``nn.Parameter``; it
+  keeps no autograd graph, no device and no identity (an in-place change to a tensor argument
+  does not come back). A message is JSON plus raw buffers, **never pickle**, and
   :func:`decode` is strict: a number arrives as a real ``float``/``int``, an array as a base,
   writable ``ndarray``, and anything malformed raises :class:`ProtocolError`.
 * **Everything else stays where it lives**, behind a handle: a student's function, class or
   ``Value`` is a :class:`Proxy` on the grader's side, whose calls, attributes and arithmetic are
   forwarded; a grader's callable (a reference that :func:`~dlkit.testing.using` substitutes, a
   lambda, a random generator) is a :class:`Proxy` in the kernel, subject to the grader's
-  :class:`Policy`.
+  :class:`Policy`. The grader may also ask for one of the kernel's modules by name (the
+  ``import`` request): a test builds kernel-side objects (a torch optimizer over the student's
+  parameters, a data loader) with the kernel's own torch, through a proxy of that module.
 * **Mutation and identity survive the trip**: every container or array decoded from a request
   is remembered; after a call the receiver sends back each argument's state, with objects that
   are still the same marked as such, so ``w -= lr * dw`` updates the caller's own array, a
@@ -73,6 +78,7 @@ _SCALAR_TYPES = {
     ).split()
 }
 _BUILTIN_TYPES = {"int": int, "float": float, "bool": bool, "complex": complex, "str": str}
+_MODULE_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*){0,8}")
 # Binary operators forwarded on proxies; their results always stay behind a handle.
 _BINARY = (
     "add sub mul truediv floordiv mod pow matmul and or xor lshift rshift "
@@ -343,6 +349,11 @@ class Peer:
                 "fields": list(t._fields),
                 "v": items,
             }
+        torch = sys.modules.get("torch")
+        if torch is not None and isinstance(t, type) and issubclass(t, torch.Tensor):
+            node = _tensor_node(torch, obj, bufs)
+            if node is not None:
+                return node
         if not self.strict and isinstance(obj, (float, int, str)) and t is not bool:
             # a subclass of a number or string (the kernel side): its plain value
             plain = float if isinstance(obj, float) else int if isinstance(obj, int) else str
@@ -423,6 +434,8 @@ class Peer:
             return found
         if t == "nd":
             return self._array(node, bufs, frame)
+        if t == "pt":
+            return self._tensor(node, bufs)
         if t == "ntuple":
             cls = _namedtuple_class(node.get("cls"), node.get("fields"))
             items = self._list(node)
@@ -530,6 +543,21 @@ class Peer:
             frame.objects.append(out)
             frame.arrays[len(frame.objects) - 1] = raw
         return out
+
+    def _tensor(self, node, bufs) -> Any:
+        array = self._array(node, bufs, None)
+        if array.dtype.kind not in "biufc":
+            raise ProtocolError(f"a tensor of dtype {array.dtype.str!r} cannot be sent")
+        grad, param = node.get("grad"), node.get("param")
+        if type(grad) is not bool or type(param) is not bool:
+            raise ProtocolError("a tensor's grad and param flags are booleans")
+        if grad and array.dtype.kind not in "fc":
+            raise ProtocolError("only a floating or complex tensor can require gradients")
+        torch = importlib.import_module("torch")
+        out = torch.from_numpy(array)
+        if param:
+            return torch.nn.Parameter(out, requires_grad=grad)
+        return out.requires_grad_(grad)
 
     def _same(self, node, bufs, sent: Frame | None, depth):
         k = node.get("k")
@@ -745,6 +773,13 @@ class Peer:
             self._swaps[token] = (name, self.namespace.get(name, _MISSING))
             self.namespace[name] = args[0]
             return token
+        if op == "import":
+            name = msg.get("name")
+            if self.strict:
+                raise PermissionError("the grader does not import modules for the kernel")
+            if not isinstance(name, str) or not _MODULE_NAME.fullmatch(name):
+                raise ProtocolError("a module name is a dotted Python identifier")
+            return importlib.import_module(name)
         if op == "unswap":
             token = msg.get("token")
             name, old = self._swaps.pop(token) if token in self._swaps else (None, None)
@@ -774,6 +809,29 @@ class Peer:
 
 _MISSING = object()
 _NAMEDTUPLES: dict[tuple, type] = {}
+
+
+def _tensor_node(torch: Any, obj: Any, bufs: list[bytes]) -> dict | None:
+    """A torch tensor as a value node (a detached CPU copy), or None when it cannot travel by
+    value (sparse, quantized, meta, or a dtype NumPy lacks such as bfloat16): then it goes by
+    handle like any other object."""
+    try:
+        if obj.layout is not torch.strided or obj.is_quantized or obj.device.type == "meta":
+            return None
+        data = obj.detach().cpu().resolve_conj().resolve_neg().contiguous().numpy()
+    except (RuntimeError, TypeError, ValueError):
+        return None
+    if not _DTYPE.match(data.dtype.str) or data.dtype.kind not in "biufc":
+        return None
+    bufs.append(data.tobytes())
+    return {
+        "t": "pt",
+        "dtype": data.dtype.str,
+        "shape": list(data.shape),
+        "grad": bool(obj.requires_grad),
+        "param": isinstance(obj, torch.nn.Parameter),
+        "b": len(bufs) - 1,
+    }
 
 
 def _dlkit_dataclass(cls: type) -> bool:

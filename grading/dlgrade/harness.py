@@ -181,6 +181,13 @@ class GraderNamespace(dict):
                 raise KeyError(name) from None
             raise
 
+    def kernel_module(self, name: str) -> Any:
+        """A proxy of the kernel's module ``name`` (imported there if it was not): what
+        :func:`dlkit.testing.kernel_module` returns while a unit is graded."""
+        if self.peer is None:
+            raise RuntimeError(f"no student kernel is connected to import {name!r} in")
+        return self.peer.request("import", name=name)
+
     @contextlib.contextmanager
     def substitute(self, **replacements: Any):
         """Bind ``replacements`` here and in the kernel's globals for the ``with`` block (the

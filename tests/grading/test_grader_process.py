@@ -56,9 +56,37 @@ def grader(tmp_path):
     g.close()
 
 
-def run_test(grader: Grader, source: str, timeout: float = 30, kernel: bool = True) -> dict:
+TORCH_STUDENT = """
+import torch
+from torch import nn
+
+class Net(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.body = nn.Linear(3, 4)
+        self.head = nn.Linear(4, 2)
+
+    def forward(self, x):
+        return self.head(torch.relu(self.body(x)))
+
+def train_step(model, x, y, optimizer, loss_fn):
+    optimizer.zero_grad()
+    loss = loss_fn(model(x), y)
+    loss.backward()
+    optimizer.step()
+    return loss.item()
+
+def freeze_body(model):
+    for p in model.body.parameters():
+        p.requires_grad_(False)
+"""
+
+
+def run_test(
+    grader: Grader, source: str, timeout: float = 30, kernel: bool = True, student: str = STUDENT
+) -> dict:
     namespace: dict = {}
-    exec(STUDENT, namespace)
+    exec(student, namespace)
     grader.start("test", source, "test_cell")
     if kernel:
         thread = threading.Thread(target=serve, args=(grader.path, namespace), daemon=True)
@@ -127,3 +155,33 @@ def test_a_test_that_runs_too_long_is_interrupted(grader):
     assert not result["passed"]
     assert "time" in _error(result)["evalue"]
     assert run_test(grader, "assert double(2) == 4")["passed"]  # and the grader goes on
+
+
+def test_a_torch_model_trains_in_the_kernel_with_the_kernels_own_optimizer(grader):
+    """Tensors cross by value; the optimizer and the loss are the kernel's (kernel_module)."""
+    pytest.importorskip("torch")
+    source = """
+import torch
+from dlkit.testing import kernel_module
+ktorch = kernel_module(globals(), "torch")
+torch.manual_seed(0)
+x, y = torch.randn(16, 3), torch.randint(0, 2, (16,))
+model = Net()
+optimizer = ktorch.optim.SGD(model.parameters(), lr=0.5)
+loss_fn = ktorch.nn.CrossEntropyLoss()
+losses = [train_step(model, x, y, optimizer, loss_fn) for _ in range(30)]
+assert isinstance(losses[0], float) and losses[-1] < 0.8 * losses[0], losses
+logits = model(x)
+assert type(logits) is torch.Tensor and logits.shape == (16, 2) and logits.grad_fn is None
+freeze_body(model)
+flags = {name: p.requires_grad for name, p in model.named_parameters()}
+assert flags == {"body.weight": False, "body.bias": False, "head.weight": True,
+                 "head.bias": True}, flags
+weights = model.state_dict()
+assert set(weights) == {"body.weight", "body.bias", "head.weight", "head.bias"}
+fresh = Net()
+fresh.load_state_dict(weights)
+assert torch.equal(fresh(x), logits)
+"""
+    result = run_test(grader, source, student=TORCH_STUDENT, timeout=60)
+    assert result["passed"], result

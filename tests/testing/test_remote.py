@@ -331,3 +331,67 @@ def test_named_tuples_keep_their_fields(grader):
     assert type(state) is SGDState and state.velocity.tolist() == [1.0, 1.0]
     point = get(grader, "own_record")()
     assert point.x == 1.0 and point.y.tolist() == [0.0, 0.0] and point == (1.0, point.y)
+
+
+def test_torch_tensors_travel_as_detached_copies(grader):
+    torch = pytest.importorskip("torch")
+    add = get(grader, "add")
+    x = torch.arange(6, dtype=torch.float32).reshape(2, 3).requires_grad_()
+    out = add(x, x)  # the kernel's x + x has a graph; the copy that comes back does not
+    assert type(out) is torch.Tensor and out.dtype == torch.float32
+    assert out.shape == (2, 3) and out.requires_grad and out.grad_fn is None
+    assert out.tolist() == [[0, 2, 4], [6, 8, 10]]
+    same = get(grader, "same")
+    ints = same(torch.tensor([1, 2], dtype=torch.int64))
+    assert ints.dtype == torch.int64 and not ints.requires_grad
+    p = same(torch.nn.Parameter(torch.ones(2)))
+    assert isinstance(p, torch.nn.Parameter) and p.requires_grad
+    frozen = same(torch.nn.Parameter(torch.ones(2), requires_grad=False))
+    assert isinstance(frozen, torch.nn.Parameter) and not frozen.requires_grad
+    t = torch.zeros(3)
+    assert same(t) is not t  # no identity across the boundary
+    assert same(torch.ones(2, 2).t()).tolist() == [[1, 1], [1, 1]]  # non-contiguous
+    assert same(torch.tensor(2.5)).item() == 2.5 and same(torch.tensor(2.5)).shape == ()
+
+
+def test_a_tensor_numpy_cannot_hold_stays_behind_a_handle(grader):
+    torch = pytest.importorskip("torch")
+    t = torch.ones(2, dtype=torch.bfloat16)
+    assert get(grader, "same")(t) is t  # sent as a handle, so it comes back as itself
+
+
+def test_a_malformed_tensor_is_refused():
+    pytest.importorskip("torch")
+    peer = Peer(socket.socketpair()[0], "g")
+    node = {"t": "pt", "dtype": "<i8", "shape": [2], "grad": True, "param": False, "b": 0}
+    with pytest.raises(ProtocolError, match="floating or complex"):
+        peer.decode(node, [np.zeros(2, np.int64).tobytes()], None)
+    with pytest.raises(ProtocolError, match="bytes do not match"):
+        peer.decode(dict(node, grad=False), [b"123"], None)
+    with pytest.raises(ProtocolError, match="booleans"):
+        peer.decode(dict(node, grad=1), [np.zeros(2, np.int64).tobytes()], None)
+    with pytest.raises(ProtocolError, match="cannot be sent"):
+        peer.decode(dict(node, dtype="<U2", grad=False), [b"\0" * 16], None)
+
+
+def test_the_grader_may_use_the_kernels_modules(grader):
+    torch = pytest.importorskip("torch")
+    ktorch = grader.request("import", name="torch")
+    assert isinstance(ktorch, Proxy)
+    made = ktorch.ones(2, 3)  # made by the kernel's torch, returned by value
+    assert type(made) is torch.Tensor and made.tolist() == [[1.0] * 3] * 2
+    with pytest.raises(RemoteError):
+        grader.request("import", name="os; print(1)")
+    with pytest.raises(ModuleNotFoundError):
+        grader.request("import", name="no_such_module_here")
+
+
+def test_the_kernel_may_not_import_in_the_grader():
+    g_sock, k_sock = socket.socketpair()
+    grader = Peer(g_sock, "g")
+    kernel = Peer(k_sock, "k")
+    thread = threading.Thread(target=lambda: grader.handle(*grader.recv()), daemon=True)
+    thread.start()
+    with pytest.raises(PermissionError, match="does not import"):
+        kernel.request("import", name="os")
+    thread.join(5)
