@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 
 import numpy as np
 import pytest
@@ -358,13 +357,11 @@ def test_seq2seq_overfits_a_reversal_task_and_generates_it():
     tgt = np.concatenate([np.full((6, 1), bos), src[:, ::-1]], axis=1)  # (6, 6)
     model = _model(seed=1, num_layers=1, embed_dim=32, num_heads=4, mlp_dim=64)
     opt = O.Adam(model.parameters(), lr=3e-3)
-    start = time.perf_counter()
     for _ in range(150):
         loss = sequence_cross_entropy(model(src, tgt[:, :-1]), tgt[:, 1:])
         opt.zero_grad()
         loss.backward()
         opt.step()
-    assert time.perf_counter() - start < 5.0
     assert loss.item() < 0.05
     out = model.generate(src, bos, 6)
     np.testing.assert_array_equal(out, tgt)

@@ -1,7 +1,10 @@
-"""Every solution notebook runs top to bottom in a fresh kernel, within its time budget.
+"""Every solution notebook runs top to bottom in a fresh kernel, cleanly.
 
 A cell fails the run if it raises or writes to stderr (a warning in the reference solution is
-a bug: students would see it). Run times are written to ``test-artifacts/notebook-times.json``.
+a bug: students would see it). Each run's wall time is written to
+``test-artifacts/notebook-time-<unit>.json``; no time is asserted (the machines are shared):
+``python -m benchmarks.bench_notebooks`` measures the notebooks against their budgets. A cell
+that hangs fails at nbclient's per-cell timeout, four times the unit's budget.
 """
 
 from __future__ import annotations
@@ -14,19 +17,20 @@ import nbformat
 import pytest
 from nbclient import NotebookClient
 
+from benchmarks.bench_notebooks import budget
+
 from .conftest import ROOT, source_notebook, unit_names
 
-BUDGET_S = 60.0
 pytestmark = pytest.mark.slow
 
 
 @pytest.mark.parametrize("unit", unit_names())
-def test_solution_notebook_executes_within_budget(unit: str) -> None:
+def test_solution_notebook_runs_cleanly(unit: str) -> None:
     path = source_notebook(unit)
     nb = nbformat.read(path, as_version=4)
     client = NotebookClient(
         nb,
-        timeout=int(BUDGET_S),
+        timeout=int(4 * budget(unit)),
         kernel_name="python3",
         resources={"metadata": {"path": str(path.parent)}},
     )
@@ -42,7 +46,6 @@ def test_solution_notebook_executes_within_budget(unit: str) -> None:
             elif out.output_type == "stream" and out.name == "stderr":
                 problems.append(f"cell {index} wrote to stderr: {out.text.strip()[:300]}")
     assert not problems, f"{unit} does not run cleanly:\n" + "\n".join(problems)
-    assert elapsed < BUDGET_S, f"{unit} took {elapsed:.1f} s; the budget is {BUDGET_S:.0f} s"
 
     artifacts = ROOT / "test-artifacts"
     artifacts.mkdir(exist_ok=True)
