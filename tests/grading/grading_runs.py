@@ -1,8 +1,9 @@
 """Running dlgrade on built students and judging the gradebook scores (see grading_harness).
 
-:func:`round_trip` is the whole round trip of one unit: release it, write the solution, blank,
-warns and mutant students, grade them all in ONE ``dlgrade autograde`` run against a real
-SQLite gradebook, and read the scores back; :func:`score_problems` judges one student.
+:func:`round_trip` is the whole round trip of one unit: release it, write the solution (which
+also writes to stderr), blank and mutant students, grade them all in ONE ``dlgrade autograde``
+run against a real SQLite gradebook, and read the scores back; :func:`score_problems` judges
+one student.
 
 Mutants are graded in *combined* submissions (:func:`combine_mutants`): submission ``k``
 carries the ``k``-th wrong implementation of every exercise that has one. Exercises are graded
@@ -101,11 +102,17 @@ def round_trip(
     mutants: dict[str, dict[str, str]] | None,
     *,
     combine: bool = True,
+    separate_warns: bool = False,
     **env_extra: str,
 ) -> dict:
-    """Release ``unit_dir`` and grade its solution, blank, warns and mutant students in ONE
+    """Release ``unit_dir`` and grade its solution, blank and mutant students in ONE
     ``dlgrade autograde`` run under ``work``; return the scores and what each student is.
-    With ``combine=False`` every mutant is a student of its own (the harness self-test)."""
+
+    The ``solution`` student writes warnings and text to stderr from its first answer cell on
+    (:data:`WARNING_HOOK`), so that one run per unit proves both that the solution earns full
+    points and that stderr output costs none. With ``separate_warns=True`` (the harness
+    self-test) the two are students of their own, ``solution`` and ``warns``. With
+    ``combine=False`` every mutant is a student of its own (the harness self-test)."""
     spec = inspect_unit(unit_dir)
     env = grading_env(work, unit_dir.parent, **env_extra)
     released = dlgrade(["release", spec.name], env)
@@ -118,11 +125,17 @@ def round_trip(
             name: build_submission(nb, spec.sources[name], **kwargs) for name, nb in release.items()
         }
 
-    students = {"solution": submission(), "blank": submission(solve=False)}
-    if spec.answers:
-        students["warns"] = {
-            name: with_warning_hook(nb, spec.answers[0]) for name, nb in submission().items()
-        }
+    warned = (
+        {name: with_warning_hook(nb, spec.answers[0]) for name, nb in submission().items()}
+        if spec.answers
+        else submission()
+    )
+    if separate_warns:
+        students = {"solution": submission(), "blank": submission(solve=False)}
+        if spec.answers:
+            students["warns"] = warned
+    else:
+        students = {"solution": warned, "blank": submission(solve=False)}
     mutated = mutant_students(mutants or {})
     combos = combine_mutants(mutated) if combine else {m: [m] for m in mutated}
     for combo, members in combos.items():

@@ -46,7 +46,9 @@ def _unit(folder: Path) -> Path:
 def toy_round_trip(shared_run) -> dict:
     return shared_run(
         "selftest-toy",
-        lambda folder: round_trip(_unit(folder), folder, ALL_MUTANTS, combine=False),
+        lambda folder: round_trip(
+            _unit(folder), folder, ALL_MUTANTS, combine=False, separate_warns=True
+        ),
     )
 
 
