@@ -27,6 +27,7 @@ __all__ = [
     "make_xor",
     "make_gaussian_mixture",
     "make_curve",
+    "make_friedman1",
     "logic_gate",
     "load_digits",
     "train_val_test_split",
@@ -156,6 +157,27 @@ def make_curve(
     x = np.sort(rng.uniform(-np.pi, np.pi, n))
     y = shapes[kind](x) + noise * rng.standard_normal(n)
     return x[:, None], y[:, None]
+
+
+def make_friedman1(
+    n: int, *, rng: np.random.Generator, noise: float = 1.0
+) -> tuple[np.ndarray, np.ndarray]:
+    """Friedman's first regression problem (1991): ``X`` ``(n, 10)`` uniform on ``[0, 1]``,
+    ``y`` ``(n,)`` = ``10 sin(pi x0 x1) + 20 (x2 - 0.5)^2 + 10 x3 + 5 x4`` plus Gaussian noise
+    of standard deviation ``noise``. Features 5 to 9 do not enter ``y``: a model that uses
+    them is fitting noise. (scikit-learn's ``make_friedman1`` draws the same problem from
+    its own random state.)
+    """
+    n, rng, noise = _count(n), check_generator(rng), _nonneg(noise, "noise")
+    X = rng.uniform(0.0, 1.0, (n, 10))
+    y = (
+        10 * np.sin(np.pi * X[:, 0] * X[:, 1])
+        + 20 * (X[:, 2] - 0.5) ** 2
+        + 10 * X[:, 3]
+        + 5 * X[:, 4]
+        + noise * rng.standard_normal(n)
+    )
+    return X, y
 
 
 def logic_gate(name: str) -> tuple[np.ndarray, np.ndarray]:

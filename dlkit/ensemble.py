@@ -1,4 +1,4 @@
-"""Ensembles of any classifiers: bagging and stacking.
+"""Ensembles: bagging and stacking of any classifiers, and gradient boosting of stumps.
 
 Both are model-agnostic. A *learner* is a function ``fit(X, y, *, rng) -> model`` and a model
 is anything with ``predict_proba(X) -> (N, C)`` class probabilities, e.g.::
@@ -10,6 +10,12 @@ is anything with ``predict_proba(X) -> (N, C)`` class probabilities, e.g.::
   individual quirks (variance) cancel, their shared bias stays.
 * :func:`stacking` trains a *meta* model on the base models' out-of-fold predictions, so it
   learns how far to trust each base model on data that model has not seen.
+* :func:`gradient_boosting` adds small regression trees (:func:`fit_stump`, one split each)
+  one at a time, each fitted to what the ensemble still gets wrong: bagging averages away
+  variance, boosting builds a low-bias model out of high-bias parts. With the squared loss
+  the residual ``y - F(x)`` is the negative gradient, hence the name; scikit-learn's
+  ``GradientBoostingRegressor(max_depth=1)`` is the same algorithm (tests/test_boosting.py
+  checks that the two predict the same numbers).
 """
 
 from __future__ import annotations
@@ -22,7 +28,16 @@ import numpy as np
 
 from .model_selection import k_fold
 
-__all__ = ["Bagging", "Stacking", "bagging", "stacking"]
+__all__ = [
+    "Bagging",
+    "GradientBoosting",
+    "Stacking",
+    "Stump",
+    "bagging",
+    "fit_stump",
+    "gradient_boosting",
+    "stacking",
+]
 
 Learner = Callable[..., Any]
 
@@ -163,3 +178,127 @@ def stacking(
     meta_model = meta(oof, y, rng=np.random.default_rng(rng.integers(2**63)))
     base_models = [b(X, y, rng=np.random.default_rng(rng.integers(2**63))) for b in base]
     return Stacking(base_models, meta_model, oof)
+
+
+@dataclass
+class Stump:
+    """A regression tree with one split: ``left`` where ``x[feature] <= threshold``, else
+    ``right`` (the means of the training targets on each side)."""
+
+    feature: int
+    threshold: float
+    left: float
+    right: float
+
+    def predict(self, X: Any) -> np.ndarray:
+        X = _features(X, "X")
+        if self.feature >= X.shape[1]:
+            raise ValueError(
+                f"X has {X.shape[1]} features; this stump splits on feature {self.feature}"
+            )
+        return np.where(X[:, self.feature] <= self.threshold, self.left, self.right)
+
+
+def _features(X: Any, name: str) -> np.ndarray:
+    X = np.asarray(X, dtype=np.float64)
+    if X.ndim != 2 or X.shape[0] < 1 or X.shape[1] < 1:
+        raise ValueError(f"{name} must have shape (N, D) with N, D >= 1; got {X.shape}")
+    if not np.all(np.isfinite(X)):
+        raise ValueError(f"{name} must be finite; it holds NaN or infinity")
+    return X
+
+
+def _targets(y: Any, n: int, name: str) -> np.ndarray:
+    y = np.asarray(y, dtype=np.float64)
+    if y.shape != (n,):
+        raise ValueError(f"{name} must have shape ({n},) matching X's rows; got {y.shape}")
+    if not np.all(np.isfinite(y)):
+        raise ValueError(f"{name} must be finite; it holds NaN or infinity")
+    return y
+
+
+def fit_stump(X: Any, r: Any) -> Stump:
+    """The least-squares stump for targets ``r``: over every feature and every threshold
+    halfway between two consecutive distinct values, the split whose two means leave the
+    smallest squared error (the first feature wins a tie). Sorting and cumulative sums make
+    it ``O(D N log N)``. With no possible split (every feature constant) both sides predict
+    the mean.
+    """
+    X = _features(X, "X")
+    r = _targets(r, X.shape[0], "r")
+    n = len(r)
+    best = (-np.inf, 0, np.inf, float(r.mean()), float(r.mean()))  # gain, feature, t, l, r
+    total = r.sum()
+    for j in range(X.shape[1]):
+        order = np.argsort(X[:, j], kind="stable")
+        xs, rs = X[order, j], r[order]
+        left_sum = np.cumsum(rs)[:-1]  # the first k + 1 rows on the left, k = 0 .. n - 2
+        n_left = np.arange(1, n)
+        valid = xs[1:] > xs[:-1]  # a threshold between two distinct values only
+        if not valid.any():
+            continue
+        # squared error = sum r^2 - (S_l^2 / n_l + S_r^2 / n_r): maximise the bracket
+        gain = left_sum**2 / n_left + (total - left_sum) ** 2 / (n - n_left)
+        gain = np.where(valid, gain, -np.inf)
+        k = int(np.argmax(gain))
+        if gain[k] > best[0]:
+            mean_l, mean_r = left_sum[k] / (k + 1), (total - left_sum[k]) / (n - k - 1)
+            best = (gain[k], j, (xs[k] + xs[k + 1]) / 2.0, float(mean_l), float(mean_r))
+    _, feature, threshold, left, right = best
+    return Stump(int(feature), float(threshold), left, right)
+
+
+@dataclass
+class GradientBoosting:
+    """``F(x) = init + learning_rate * sum_m learners[m].predict(x)``."""
+
+    init: float
+    learners: list[Any]
+    learning_rate: float
+
+    def predict(self, X: Any) -> np.ndarray:
+        X = _features(X, "X")
+        out = np.full(X.shape[0], float(self.init))
+        for learner in self.learners:
+            out += self.learning_rate * np.asarray(learner.predict(X), dtype=np.float64)
+        return out
+
+    def staged_predict(self, X: Any) -> np.ndarray:
+        """``(M + 1, N)``: the predictions after 0, 1, ..., M learners."""
+        X = _features(X, "X")
+        steps = [np.full(X.shape[0], float(self.init))]
+        for learner in self.learners:
+            steps.append(steps[-1] + self.learning_rate * np.asarray(learner.predict(X)))
+        return np.stack(steps)
+
+
+def gradient_boosting(
+    X: Any,
+    y: Any,
+    n_estimators: int,
+    learning_rate: float,
+    *,
+    fit: Callable[[Any, Any], Any] = fit_stump,
+) -> GradientBoosting:
+    """Gradient boosting with the squared loss: start from the mean of ``y``; then, ``n_estimators``
+    times, fit a learner to the residuals ``y - F(X)`` (the negative gradient of
+    ``(y - F)^2 / 2``) and add ``learning_rate`` times its prediction to ``F``.
+    """
+    X = _features(X, "X")
+    y = _targets(y, X.shape[0], "y")
+    if isinstance(n_estimators, bool) or not isinstance(n_estimators, (int, np.integer)):
+        raise TypeError(f"n_estimators must be an int; got {type(n_estimators).__name__}")
+    if n_estimators < 0:
+        raise ValueError(f"n_estimators must be >= 0; got {n_estimators}")
+    if isinstance(learning_rate, bool) or not isinstance(learning_rate, (int, float)):
+        raise TypeError(f"learning_rate must be a number; got {type(learning_rate).__name__}")
+    if not 0.0 < float(learning_rate) <= 1.0:
+        raise ValueError(f"learning_rate must lie in (0, 1]; got {learning_rate}")
+    init = float(y.mean())
+    pred = np.full(len(y), init)
+    learners = []
+    for _ in range(int(n_estimators)):
+        learner = fit(X, y - pred)
+        pred = pred + learning_rate * np.asarray(learner.predict(X), dtype=np.float64)
+        learners.append(learner)
+    return GradientBoosting(init, learners, float(learning_rate))

@@ -188,6 +188,7 @@ REFERENCES: dict[str, dict[str, tuple[str, ...]]] = {
         ),
         "EarlyStopping": ("dlkit.nn.callbacks.EarlyStopping",),
         "random_search": ("dlkit.tuning.random_search", "dlkit.tuning.sample_params"),
+        "gradient_boosting": ("dlkit.ensemble.gradient_boosting",),
     },
     "07_normalization": {
         "batchnorm_forward": (

@@ -306,4 +306,54 @@ def random_search(objective, space, n_trials, *, rng, maximize=False):
     return SearchResult(trials[best][0], trials[best][1], trials, maximize)
 """,
     },
+    "gradient_boosting": {
+        "every stump fitted to y instead of the residuals": """
+def gradient_boosting(X, y, n_estimators, learning_rate):
+    init = float(np.mean(y))
+    stumps = [fit_stump(X, y) for _ in range(n_estimators)]
+    return GradientBoosting(init, stumps, learning_rate)
+""",
+        "the prediction is never updated: every stump fits the first residuals": """
+def gradient_boosting(X, y, n_estimators, learning_rate):
+    init = float(np.mean(y))
+    prediction = np.full(len(y), init)
+    stumps = []
+    for _ in range(n_estimators):
+        stump = fit_stump(X, y - prediction)
+        stumps.append(stump)
+    return GradientBoosting(init, stumps, learning_rate)
+""",
+        "the update leaves out the learning rate": """
+def gradient_boosting(X, y, n_estimators, learning_rate):
+    init = float(np.mean(y))
+    prediction = np.full(len(y), init)
+    stumps = []
+    for _ in range(n_estimators):
+        stump = fit_stump(X, y - prediction)
+        prediction = prediction + stump.predict(X)
+        stumps.append(stump)
+    return GradientBoosting(init, stumps, learning_rate)
+""",
+        "starts from 0 instead of the mean": """
+def gradient_boosting(X, y, n_estimators, learning_rate):
+    prediction = np.zeros(len(y))
+    stumps = []
+    for _ in range(n_estimators):
+        stump = fit_stump(X, y - prediction)
+        prediction = prediction + learning_rate * stump.predict(X)
+        stumps.append(stump)
+    return GradientBoosting(0.0, stumps, learning_rate)
+""",
+        "residuals with the wrong sign (prediction - y)": """
+def gradient_boosting(X, y, n_estimators, learning_rate):
+    init = float(np.mean(y))
+    prediction = np.full(len(y), init)
+    stumps = []
+    for _ in range(n_estimators):
+        stump = fit_stump(X, prediction - y)
+        prediction = prediction + learning_rate * stump.predict(X)
+        stumps.append(stump)
+    return GradientBoosting(init, stumps, learning_rate)
+""",
+    },
 }

@@ -244,4 +244,44 @@ def random_search(objective, space, n_trials, *, rng, maximize=False):
             "from the rng argument",
         ),
     ],
+    "gradient_boosting": [
+        (
+            "every stump fitted to y, not the residuals",
+            """
+def gradient_boosting(X, y, n_estimators, learning_rate):
+    init = float(np.mean(y))
+    stumps = [fit_stump(X, y) for _ in range(n_estimators)]
+    return GradientBoosting(init, stumps, learning_rate)
+""",
+            "was fitted to y, not to the residuals",
+        ),
+        (
+            "the prediction is not updated after each stump",
+            """
+def gradient_boosting(X, y, n_estimators, learning_rate):
+    init = float(np.mean(y))
+    prediction = np.full(len(y), init)
+    stumps = []
+    for _ in range(n_estimators):
+        stumps.append(fit_stump(X, y - prediction))
+    return GradientBoosting(init, stumps, learning_rate)
+""",
+            "fit the next stump to y minus the NEW prediction",
+        ),
+        (
+            "residuals with the wrong sign",
+            """
+def gradient_boosting(X, y, n_estimators, learning_rate):
+    init = float(np.mean(y))
+    prediction = np.full(len(y), init)
+    stumps = []
+    for _ in range(n_estimators):
+        stump = fit_stump(X, prediction - y)
+        prediction = prediction + learning_rate * stump.predict(X)
+        stumps.append(stump)
+    return GradientBoosting(init, stumps, learning_rate)
+""",
+            "fitted to the residuals y - init",
+        ),
+    ],
 }
