@@ -36,6 +36,8 @@ _SUBMODULES |= {"augment", "ensemble", "gp", "learners", "model_selection", "tun
 _SUBMODULES |= {"shapes"}
 _SUBMODULES |= {"references"}
 _SUBMODULES |= {"notebook"}
+_SUBMODULES |= {"pretrained", "serving", "speed", "tensorboard", "torch_tools"}  # unit 13
+_SUBMODULES |= {"interpret"}  # unit 14
 __all__ = sorted(_SUBMODULES) + ["__version__", "device_report"]
 
 

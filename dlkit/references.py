@@ -376,6 +376,32 @@ REFERENCES: dict[str, dict[str, tuple[str, ...]]] = {
             "dlkit.autograd.generator_loss",
         ),
     },
+    "13_torch_gpu": {
+        "DigitsCNN": (
+            "dlkit.torch_tools.DigitsCNN",
+            "dlkit.pretrained.pretrained_cnn",  # builds a DigitsCNN and loads the weights
+        ),
+        "train_epoch": (
+            "dlkit.torch_tools.train_epoch",
+            "dlkit.torch_tools.evaluate",  # graded in the same cell
+            "dlkit.pretrained.accuracy",  # evaluate's answer on arrays
+        ),
+        "setup_finetuning": ("dlkit.torch_tools.setup_finetuning",),
+        "export_onnx": ("dlkit.torch_tools.export_onnx",),
+    },
+    "14_interpretability": {
+        "saliency_map": (
+            "dlkit.interpret.saliency_map",
+            "dlkit.interpret.smoothgrad",  # with sigma=0 it is the saliency map
+        ),
+        "occlusion_map": ("dlkit.interpret.occlusion_map",),
+        "integrated_gradients": ("dlkit.interpret.integrated_gradients",),
+        "lime_explain": ("dlkit.interpret.lime_explain",),
+        "shapley_sampling": (
+            "dlkit.interpret.shapley_sampling",
+            "dlkit.interpret.exact_shapley",  # the values the sampling estimates, exactly
+        ),
+    },
 }
 
 

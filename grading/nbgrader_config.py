@@ -31,6 +31,9 @@ c.CourseDirectory.submitted_directory = layout.step(layout.submitted)
 c.CourseDirectory.autograded_directory = layout.step(layout.autograded)
 c.CourseDirectory.feedback_directory = layout.step(layout.feedback)
 c.CourseDirectory.db_url = layout.db_url
+# What a notebook writes next to itself goes into its outputs/ folder (exported models, logs,
+# results): never part of a release, never committed (.gitignore).
+c.CourseDirectory.ignore = [".ipynb_checkpoints", "*.pyc", "__pycache__", "feedback", "outputs"]
 
 
 def _seconds(name, default):

@@ -11,7 +11,8 @@ wire between the two, imported by both sides:
   NumPy scalar types. A torch tensor (dense, of a NumPy dtype) travels as a detached copy on the
   CPU that keeps its dtype, shape, ``requires_grad`` and whether it is an ``nn.Parameter``; it
   keeps no autograd graph, no device and no identity (an in-place change to a tensor argument
-  does not come back). A message is JSON plus raw buffers, **never pickle**, and
+  does not come back). A ``torch.device`` and a ``torch.dtype`` travel by value too.
+  A message is JSON plus raw buffers, **never pickle**, and
   :func:`decode` is strict: a number arrives as a real ``float``/``int``, an array as a base,
   writable ``ndarray``, and anything malformed raises :class:`ProtocolError`.
 * **Everything else stays where it lives**, behind a handle: a student's function, class or
@@ -78,6 +79,12 @@ _SCALAR_TYPES = {
     ).split()
 }
 _BUILTIN_TYPES = {"int": int, "float": float, "bool": bool, "complex": complex, "str": str}
+_TORCH_DEVICE = re.compile(r"(?:cpu|cuda|mps|meta)(?::\d{1,3})?")
+_TORCH_DTYPES = {
+    f"torch.{name}"
+    for name in "bool uint8 int8 int16 int32 int64 float16 bfloat16 float32 float64 "
+    "complex64 complex128".split()
+}
 _MODULE_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*){0,8}")
 # Binary operators forwarded on proxies; their results always stay behind a handle.
 _BINARY = (
@@ -350,6 +357,10 @@ class Peer:
                 "v": items,
             }
         torch = sys.modules.get("torch")
+        if torch is not None and t is torch.device:
+            return {"t": "tdevice", "v": str(obj)}
+        if torch is not None and t is torch.dtype and str(obj) in _TORCH_DTYPES:
+            return {"t": "tdtype", "v": str(obj)}
         if torch is not None and isinstance(t, type) and issubclass(t, torch.Tensor):
             node = _tensor_node(torch, obj, bufs)
             if node is not None:
@@ -436,6 +447,16 @@ class Peer:
             return self._array(node, bufs, frame)
         if t == "pt":
             return self._tensor(node, bufs)
+        if t == "tdevice":
+            text = node.get("v")
+            if not isinstance(text, str) or not _TORCH_DEVICE.fullmatch(text):
+                raise ProtocolError(f"not a torch device: {str(text)[:40]!r}")
+            return importlib.import_module("torch").device(text)
+        if t == "tdtype":
+            text = node.get("v")
+            if text not in _TORCH_DTYPES:
+                raise ProtocolError(f"not a torch dtype that can be sent: {str(text)[:40]!r}")
+            return getattr(importlib.import_module("torch"), text.removeprefix("torch."))
         if t == "ntuple":
             cls = _namedtuple_class(node.get("cls"), node.get("fields"))
             items = self._list(node)

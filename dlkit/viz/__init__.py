@@ -11,6 +11,7 @@ from .boundary import DecisionBoundaryExplorer
 from .capacity import HiddenUnitsExplorer
 from .depth import DepthExplorer
 from .distributions import TransformExplorer
+from .explain import ExplanationExplorer
 from .explorer import OVER_DATA, Choice, Explorer, Slider, Toggle, legend_beside, widgets_available
 from .feature_maps import FeatureMapExplorer
 from .functions import FunctionExplorer
@@ -19,9 +20,11 @@ from .gradient_flow import GradientFlowExplorer
 from .graph import GraphExplorer, TrainingCurves
 from .kernels import KernelExplorer
 from .latent import LatentExplorer
+from .monitor import TrainingMonitor
 from .regularization import RegularizationExplorer
 from .replay import TrainingReplay
 from .roc import ThresholdExplorer
+from .speed_chart import SpeedChart
 from .temperature import TemperatureExplorer
 from .trajectories import TrajectoryExplorer
 
@@ -48,3 +51,5 @@ __all__ += ["GateInspector", "GradientFlowExplorer", "TemperatureExplorer"]
 __all__ += ["AttentionHeatmaps", "QueryKeyPlayground"]
 __all__ += ["LatentExplorer"]
 __all__ += ["TrainingReplay"]
+__all__ += ["SpeedChart", "TrainingMonitor"]
+__all__ += ["ExplanationExplorer"]

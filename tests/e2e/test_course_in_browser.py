@@ -44,6 +44,7 @@ class Move:
 #: slider of its first widget.
 MOVES: dict[str, Move] = {
     "02_mlp": Move("dropdown"),  # the activation explorer: switch the activation function
+    "13_torch_gpu": Move("dropdown"),  # the speed chart: switch the layer shown
 }
 
 

@@ -395,3 +395,19 @@ def test_the_kernel_may_not_import_in_the_grader():
     with pytest.raises(PermissionError, match="does not import"):
         kernel.request("import", name="os")
     thread.join(5)
+
+
+def test_torch_devices_and_dtypes_travel_by_value(grader):
+    torch = pytest.importorskip("torch")
+    same = get(grader, "same")
+    device = same(torch.device("cpu"))
+    assert type(device) is torch.device and device == torch.device("cpu")
+    assert same(torch.device("cuda:1")) == torch.device("cuda:1")  # a name; no GPU needed
+    assert same(torch.float32) is torch.float32 and same(torch.int64) is torch.int64
+    moved = get(grader, "add")(torch.ones(2), 0.0)
+    assert moved.device == torch.device("cpu")
+    peer = Peer(socket.socketpair()[0], "g")
+    with pytest.raises(ProtocolError, match="not a torch device"):
+        peer.decode({"t": "tdevice", "v": "cuda; rm"}, [], None)
+    with pytest.raises(ProtocolError, match="not a torch dtype"):
+        peer.decode({"t": "tdtype", "v": "torch.Tensor"}, [], None)

@@ -689,6 +689,113 @@ def _training_replay(count: bool) -> Callable[[], Built]:
     return make
 
 
+def _speed_chart(two_ops: bool) -> Callable[[], Built]:
+    """Unit 13: timings as dlkit.speed.compare_backends returns them (made up here, no
+    timing in a test): two ops at three batch sizes, or one op at one batch size in
+    microseconds."""
+
+    def make() -> Built:
+        from dlkit.viz import SpeedChart
+
+        if not two_ops:
+            row = {"op": "affine", "batch": 1, "numpy_s": 4e-6, "dlkit_torch_s": 9e-6,
+                   "torch_s": 7e-6, "device": "cpu"}  # fmt: skip
+            return Built(SpeedChart([row]))
+        rows = [
+            {
+                "op": op,
+                "batch": n,
+                "numpy_s": k * n * 2e-6,
+                "dlkit_torch_s": k * n * 3e-6,
+                "torch_s": n * 2.5e-6 + 1e-5,
+                "device": "cpu",
+            }  # fmt: skip
+            for op, k in (("affine", 0.5), ("conv2d", 40.0))
+            for n in (16, 64, 256)
+        ]
+        return Built(SpeedChart(rows))
+
+    return make
+
+
+def _training_monitor() -> Built:
+    """Unit 13: a monitor fed 20 steps of two noisy losses and an accuracy every 5 steps,
+    on a made-up clock (a step every 10 ms, slower from step 10)."""
+    from dlkit.viz import TrainingMonitor
+
+    monitor: list[Any] = []
+
+    def clock() -> float:  # the seconds of a run at the monitor's number of steps so far
+        n = len(monitor[0].times)
+        return 0.01 * min(n, 10) + 0.02 * max(n - 10, 0)
+
+    e = TrainingMonitor(every=5, clock=clock)
+    monitor.append(e)
+    _monitor_steps(e, 20)
+    return Built(e)
+
+
+def _monitor_steps(e: Any, n: int = 10, **fixed: float) -> None:
+    g = np.random.default_rng(len(e.times))
+    for _ in range(n):
+        step = e.times[-1][0] + 1 if e.times else 0
+        noise = 0.2 * g.random()
+        values = {"loss": 2.0 / (1 + step) + noise, "val_loss": 2.2 / (1 + step) + 0.05}
+        e.log(step, **{**values, **fixed})
+        if step % 5 == 4:
+            e.log(step, accuracy=1.0 - 1.0 / (2 + step))
+
+
+def _monitor_diverging(e: Any) -> None:
+    _monitor_steps(e, 5, loss=1e30)  # a diverging run: huge losses on a linear axis
+
+
+def _monitor_many(e: Any) -> None:
+    _monitor_steps(e, 300)
+
+
+def _monitor_new_metric(e: Any) -> None:
+    step = e.times[-1][0]
+    for k in range(5):  # a metric that starts late, at steps of its own
+        e.log(step + 3 * (k + 1), learning_rate=0.1 / (k + 1))
+
+
+def _explanation_explorer() -> Built:
+    """Unit 14: a small MLP over flat 8 x 8 images (seeded), dlkit's attribution methods as
+    the "student" functions, four images with labels."""
+    from dlkit import interpret, nn
+    from dlkit.viz import ExplanationExplorer
+
+    g = np.random.default_rng(14)
+    model = nn.Sequential(nn.Linear(64, 12, rng=g), nn.Tanh(), nn.Linear(12, 4, rng=g))
+    images = g.random((4, 64))
+    spies = {
+        "saliency_map": Spy(interpret.saliency_map),
+        "integrated_gradients": Spy(interpret.integrated_gradients),
+        "occlusion_map": Spy(interpret.occlusion_map),
+    }
+    explorer = ExplanationExplorer(model=model, images=images, labels=np.arange(4), **spies)
+    return Built(explorer, spies)
+
+
+def _explanation_calls(values: Mapping[str, Any]) -> list[str]:
+    method = values["method"]
+    if method in ("saliency", "gradient x input"):
+        return ["saliency_map"]
+    return ["integrated_gradients" if method == "integrated gradients" else "occlusion_map"]
+
+
+def _explanation_inert(name: str, values: Mapping[str, Any]) -> bool:
+    """The baseline matters to integrated gradients and occlusion only; the steps to
+    integrated gradients only."""
+    method = values["method"]
+    if name == "baseline":
+        return method not in ("integrated gradients", "occlusion")
+    if name == "steps":
+        return method != "integrated gradients"
+    return False
+
+
 _PLAYGROUND_EXTREMES = (
     {"length": 0.0, "sharpness": 10.0, "mask": "e"},  # q = 0: uniform weights
     {"length": 3.0, "sharpness": 10.0, "angle": 180.0, "mask": "c"},  # one-hot weights
@@ -946,6 +1053,42 @@ def _register() -> None:
                 viz.TrainingReplay,
                 _training_replay(count=False),
                 settings=({"iteration": 20.0},),
+            ),
+            WidgetCase(
+                "SpeedChart",
+                viz.SpeedChart,
+                _speed_chart(two_ops=True),
+                settings=({"op": "conv2d", "view": "ratio to torch", "log scale": True},),
+                extremes=({"op": "affine", "view": "ratio to torch", "log scale": False},),
+            ),
+            WidgetCase(
+                "SpeedChart-one-row",  # one op, one batch size, microseconds
+                viz.SpeedChart,
+                _speed_chart(two_ops=False),
+                settings=({"view": "ratio to torch", "log scale": True},),
+            ),
+            WidgetCase(
+                "TrainingMonitor",
+                viz.TrainingMonitor,
+                _training_monitor,
+                settings=({"smoothing": 0.9},),
+                extremes=({"smoothing": 0.99}, {"smoothing": 0.0}),
+                actions=(_monitor_steps, _monitor_diverging, _monitor_many, _monitor_new_metric),
+            ),
+            WidgetCase(
+                "ExplanationExplorer",
+                viz.ExplanationExplorer,
+                _explanation_explorer,
+                calls=_explanation_calls,
+                inert=_explanation_inert,
+                settings=(
+                    {"method": "integrated gradients", "baseline": "blurred", "steps": 50},
+                    {"method": "occlusion", "baseline": "mean image", "image": 2},
+                ),
+                extremes=(
+                    {"method": "integrated gradients", "baseline": "zeros", "steps": 2},
+                    {"method": "integrated gradients", "baseline": "mean image", "steps": 100},
+                ),
             ),
         ]
     )
