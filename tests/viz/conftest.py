@@ -1,8 +1,10 @@
-"""Shared by the widget tests: warnings are errors, and a spy to prove student code is called."""
+"""Shared by the widget tests: warnings are errors, a spy to prove student code is called, and a
+stand-in for IPython's display that records what was shown and how it was updated."""
 
 from __future__ import annotations
 
 import warnings
+from typing import Any
 
 import numpy as np
 import pytest
@@ -32,3 +34,35 @@ class Spy:
             {k: v.copy() if isinstance(v, np.ndarray) else v for k, v in kwargs.items()}
         )
         return self.fn(*args, **kwargs)
+
+
+class DisplayHandle:
+    """What ``display(..., display_id=True)`` returns: records each ``update`` and its keywords."""
+
+    def __init__(self) -> None:
+        self.updates: list[Any] = []
+        self.update_kwargs: list[dict[str, Any]] = []
+
+    def update(self, obj: Any, **kwargs: Any) -> None:
+        self.updates.append(obj)
+        self.update_kwargs.append(kwargs)
+
+
+@pytest.fixture
+def displayed(monkeypatch):
+    """``(shown, handles)``: what IPython's display was given, and the handle of each display
+    that asked for one (``display_id=True``)."""
+    import IPython.display
+
+    shown: list[Any] = []
+    handles: list[DisplayHandle] = []
+
+    def display(*objs: Any, **kwargs: Any) -> DisplayHandle | None:
+        shown.extend(objs)
+        if kwargs.get("display_id"):
+            handles.append(DisplayHandle())
+            return handles[-1]
+        return None
+
+    monkeypatch.setattr(IPython.display, "display", display)
+    return shown, handles

@@ -134,31 +134,6 @@ def test_settings_and_extremes(case):
         view.move(setting, f"setting {dict(setting)}")
 
 
-@pytest.fixture
-def displayed(monkeypatch):
-    """What IPython's display was given; its handles record their updates."""
-
-    class Handle:
-        def __init__(self) -> None:
-            self.updates: list[Any] = []
-
-        def update(self, obj: Any) -> None:
-            self.updates.append(obj)
-
-    shown: list[Any] = []
-    handles: list[Handle] = []
-
-    def display(*objs: Any, **kwargs: Any) -> Handle | None:
-        shown.extend(objs)
-        if kwargs.get("display_id"):
-            handles.append(Handle())
-            return handles[-1]
-        return None
-
-    monkeypatch.setattr(IPython.display, "display", display)
-    return shown, handles
-
-
 DRIVEN = [case for case in CASES if case.actions]  # widgets fed by calls, not controls
 
 

@@ -34,31 +34,6 @@ class Writer:
         self.calls.append((tag, value, step))
 
 
-@pytest.fixture
-def displayed(monkeypatch):
-    """What IPython's display was given, and the updates of each display handle."""
-
-    class Handle:
-        def __init__(self) -> None:
-            self.updates: list = []
-
-        def update(self, obj, **kwargs) -> None:
-            self.updates.append((obj, kwargs))
-
-    shown: list = []
-    handles: list[Handle] = []
-
-    def display(*objs, **kwargs):
-        shown.extend(objs)
-        if kwargs.get("display_id"):
-            handles.append(Handle())
-            return handles[-1]
-        return None
-
-    monkeypatch.setattr(IPython.display, "display", display)
-    return shown, handles
-
-
 def test_it_is_an_explorer_with_a_smoothing_slider():
     m = TrainingMonitor()
     assert isinstance(m, Explorer) and list(m.controls) == ["smoothing"]
@@ -182,8 +157,8 @@ def test_every_k_calls_redraw_the_static_output_in_place(displayed):
     assert len(shown) == 1  # updated, never displayed again
     updates = handles[0].updates
     assert len(updates) == 2  # after the 3rd and the 6th call
-    assert all(isinstance(u, IPython.display.Image) and u.data.startswith(PNG) for u, _ in updates)
-    assert updates[0][0].data != updates[1][0].data
+    assert all(isinstance(u, IPython.display.Image) and u.data.startswith(PNG) for u in updates)
+    assert updates[0].data != updates[1].data
     before = m.png()
     m.refresh()  # the 7th step, drawn on demand
     assert len(updates) == 3 and m.png() != before
@@ -201,7 +176,7 @@ def test_the_widget_output_updates_its_picture_and_its_png(displayed):
     m.log(0, loss=1.0)
     m.log(1, loss=0.5)
     assert bytes(m._image.value) != first and bytes(m._image.value).startswith(PNG)
-    update, kwargs = handles[0].updates[-1]
+    update, kwargs = handles[0].updates[-1], handles[0].update_kwargs[-1]
     assert kwargs == {"raw": True} and "application/vnd.jupyter.widget-view+json" in update
     assert base64.b64decode(update["image/png"]) == m.png()
 

@@ -1,6 +1,14 @@
 """Wrong answers a student is likely to write for unit 06_generalization, and the hint each
 must get."""
 
+import runpy
+from pathlib import Path
+
+_MUTANTS = runpy.run_path(
+    str(Path(__file__).resolve().parents[2] / "grading/mutants/06_generalization.py")
+)["MUTANTS"]
+_BOOSTING = _MUTANTS["gradient_boosting"]
+
 CASES = {
     # answer cell grade_id -> list of (description, full answer-cell source, hint substring)
     "dropout_forward": [
@@ -244,44 +252,19 @@ def random_search(objective, space, n_trials, *, rng, maximize=False):
             "from the rng argument",
         ),
     ],
+    # the wrong answers of tests/grading/mutants/06_generalization.py, read from there
     "gradient_boosting": [
-        (
-            "every stump fitted to y, not the residuals",
-            """
-def gradient_boosting(X, y, n_estimators, learning_rate):
-    init = float(np.mean(y))
-    stumps = [fit_stump(X, y) for _ in range(n_estimators)]
-    return GradientBoosting(init, stumps, learning_rate)
-""",
-            "was fitted to y, not to the residuals",
-        ),
-        (
-            "the prediction is not updated after each stump",
-            """
-def gradient_boosting(X, y, n_estimators, learning_rate):
-    init = float(np.mean(y))
-    prediction = np.full(len(y), init)
-    stumps = []
-    for _ in range(n_estimators):
-        stumps.append(fit_stump(X, y - prediction))
-    return GradientBoosting(init, stumps, learning_rate)
-""",
-            "fit the next stump to y minus the NEW prediction",
-        ),
-        (
-            "residuals with the wrong sign",
-            """
-def gradient_boosting(X, y, n_estimators, learning_rate):
-    init = float(np.mean(y))
-    prediction = np.full(len(y), init)
-    stumps = []
-    for _ in range(n_estimators):
-        stump = fit_stump(X, prediction - y)
-        prediction = prediction + learning_rate * stump.predict(X)
-        stumps.append(stump)
-    return GradientBoosting(init, stumps, learning_rate)
-""",
-            "fitted to the residuals y - init",
-        ),
+        (description, _BOOSTING[description], hint)
+        for description, hint in [
+            (
+                "every stump fitted to y instead of the residuals",
+                "was fitted to y, not to the residuals",
+            ),
+            (
+                "the prediction is never updated: every stump fits the first residuals",
+                "fit the next stump to y minus the NEW prediction",
+            ),
+            ("residuals with the wrong sign (prediction - y)", "fitted to the residuals y - init"),
+        ]
     ],
 }
