@@ -39,11 +39,88 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
         metafunc.parametrize("device", devices())
 
 
+# Modules whose tests share one expensive session result (tests/grading/conftest.py's
+# shared_run, the browser tier's JupyterLab and Chromium): `make test` runs with
+# `--dist loadgroup`, which gives a group's tests to one pytest-xdist worker, so the other
+# worker never waits on the first one's lock (measured: the adversarial corpus kept a worker
+# idle for about 3 minutes).
+GROUPS = {
+    "tests/e2e/": "browser",
+    "tests/grading/test_adversarial.py": "adversarial",
+    "tests/grading/test_grade_command.py": "grade-command",
+    "tests/grading/test_hardening.py": "hardening",
+    "tests/grading/test_execute_limits.py": "execute-limits",
+    "tests/grading/test_harness_selftest.py": "harness-selftest",
+}
+
+# Expected seconds of the long tests and groups, from `--durations` of a full run: the longest
+# are handed out first, so neither worker is left alone with a long test at the end.
+GROUP_SECONDS = {
+    "browser": 900,
+    "adversarial": 220,
+    "grade-command": 110,
+    "hardening": 40,
+    "execute-limits": 40,
+    "harness-selftest": 60,
+}
+TEST_SECONDS = {
+    "tests/benchmarks/test_bench_grading.py": 60,
+    "tests/grading/test_drift.py::test_course_matches_generated_release": 60,
+    "tests/grading/test_workflow.py": 45,
+}
+
+
+@functools.cache
+def _budgets() -> dict[str, float]:
+    import json
+    from pathlib import Path
+
+    path = Path(__file__).resolve().parent.parent / "grading" / "budgets.json"
+    try:
+        return json.loads(path.read_text())["seconds"]
+    except (OSError, ValueError, KeyError):
+        return {}
+
+
+def expected_seconds(item: pytest.Item) -> float:
+    """A rough cost of ``item``, enough to order the suite longest first."""
+    nodeid = item.nodeid
+    for prefix, group in GROUPS.items():
+        if nodeid.startswith(prefix):
+            return GROUP_SECONDS[group]
+    for prefix, seconds in TEST_SECONDS.items():
+        if nodeid.startswith(prefix):
+            return seconds
+    params = getattr(getattr(item, "callspec", None), "params", {})
+    unit = params.get("unit", params.get("unit_name"))
+    budget = _budgets().get(unit, 0.0) if isinstance(unit, str) else 0.0
+    if "test_roundtrip.py::test_round_trip[" in nodeid:
+        return 10 + 5 * budget  # solution, blank, two mutant students: four notebook runs
+    if any(name in nodeid for name in UNIT_RUNS):
+        return 2 + budget
+    return 0.0
+
+
+# Tests that run a unit's notebook (or its test cells) once: about the unit's budget.
+UNIT_RUNS = (
+    "test_execute.py::",
+    "test_run_single_exercise.py::",
+    "test_hint_cases.py::",
+    "test_automutate.py::test_stored_verdicts_reproduce",
+    "test_roundtrip.py::test_further_mutants",
+)
+
+
+@pytest.hookimpl(tryfirst=True)  # before pytest-xdist reads the groups
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     # `-m "not torch"` deselects everything that needs torch
     for item in items:
         if "torch" in getattr(item, "fixturenames", ()):
             item.add_marker(pytest.mark.torch)
+        for prefix, group in GROUPS.items():
+            if item.nodeid.startswith(prefix):
+                item.add_marker(pytest.mark.xdist_group(group))
+    items.sort(key=lambda item: -expected_seconds(item))  # stable: ties keep their order
 
 
 @pytest.fixture

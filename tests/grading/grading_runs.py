@@ -9,9 +9,10 @@ Mutants are graded in *combined* submissions (:func:`combine_mutants`): submissi
 carries the ``k``-th wrong implementation of every exercise that has one. Exercises are graded
 on their own (``using(...)`` isolation), so each mutated exercise must lose points and every
 other exercise must keep full points -- the same verdict as one submission per mutant, for a
-fifth of the kernels (it keeps the suite inside its CI budget). What a combination cannot
-show is a leak from one wrong exercise into another *mutated* one; the leaks into the clean
-exercises of every combination are still caught.
+fifth of the kernels (it keeps the suite inside its CI budget; test_roundtrip.py grades the
+first two mutants of each exercise this way and runs the others in forked kernels). What a
+combination cannot show is a leak from one wrong exercise into another *mutated* one; the leaks
+into the clean exercises of every combination are still caught.
 """
 
 from __future__ import annotations
