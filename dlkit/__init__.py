@@ -38,6 +38,7 @@ _SUBMODULES |= {"references"}
 _SUBMODULES |= {"notebook"}
 _SUBMODULES |= {"pretrained", "serving", "speed", "tensorboard", "torch_tools"}  # unit 13
 _SUBMODULES |= {"interpret"}  # unit 14
+_SUBMODULES |= {"capsules", "evolution", "gnn", "rl", "spiking"}  # unit 15
 __all__ = sorted(_SUBMODULES) + ["__version__", "device_report"]
 
 
