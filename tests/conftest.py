@@ -51,6 +51,7 @@ GROUPS = {
     "tests/grading/test_hardening.py": "hardening",
     "tests/grading/test_execute_limits.py": "execute-limits",
     "tests/grading/test_harness_selftest.py": "harness-selftest",
+    "tests/grading/test_postgres_gradebook.py": "postgres",
 }
 
 # Expected seconds of the long tests and groups, from `--durations` of a full run: the longest
@@ -62,6 +63,7 @@ GROUP_SECONDS = {
     "hardening": 40,
     "execute-limits": 40,
     "harness-selftest": 60,
+    "postgres": 160,
 }
 TEST_SECONDS = {
     "tests/benchmarks/test_bench_grading.py": 60,

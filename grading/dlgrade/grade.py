@@ -17,11 +17,12 @@ How it works (see grading/README.md, "Grading a class"):
    same database.  The kernel runs in the bubblewrap sandbox (:mod:`dlgrade.sandbox`);
    :mod:`dlgrade.execute` keeps partial results when it dies or times out.
 4. **Recording (one host process, serially).** Each student's scores are copied from the
-   private gradebook into the course gradebook (any SQLAlchemy URL), the autograded
-   notebooks into ``autograded/`` (one over ``Caps.autograded_mb`` has its outputs cut
-   first), and a status record (:mod:`dlgrade.status`) is saved.  A failure while reading
-   back one student's results makes that student ``crashed``; every student of the run
-   ends with a record.
+   private gradebook into the course gradebook (any SQLAlchemy URL: SQLite or PostgreSQL),
+   one transaction per student, so a run killed half-way leaves no partial record; the
+   autograded notebooks into ``autograded/`` (one over ``Caps.autograded_mb`` has its
+   outputs cut first), and a status record (:mod:`dlgrade.status`) is saved.  A failure
+   while reading back one student's results makes that student ``crashed``; every student
+   of the run ends with a record.
 """
 
 from __future__ import annotations
@@ -42,7 +43,7 @@ import nbformat
 from dlgrade.budgets import ENV_MAX_CELLS, ENV_SUBMISSION_SECONDS, budget_for
 from dlgrade.collect import expected_notebooks
 from dlgrade.errors import DlgradeError
-from dlgrade.nbgrader_run import nbgrader_env, run_nbgrader
+from dlgrade.nbgrader_run import nbgrader_env
 from dlgrade.notebooks import InvalidNotebook, parse_notebook
 from dlgrade.paths import COURSE_ID, Layout
 from dlgrade.redact import REFERENCES, redacted_dlkit
@@ -261,16 +262,52 @@ def _template_gradebook(layout: Layout, unit: str, scratch: Path) -> Path:
         with sqlite3.connect(layout.gradebook) as src, sqlite3.connect(target) as dst:
             src.backup(dst)  # consistent even while another reader has it open
         return target
-    # A server database (e.g. PostgreSQL): record the unit in a local SQLite file the same
-    # way `dlgrade release` recorded it in the course gradebook.
-    local = replace(
-        layout, state=scratch / "template", release=scratch / "template-release", database_url=""
-    )
-    proc = run_nbgrader(["generate_assignment", unit, "--force"], local, capture=True)
-    if proc.returncode != 0:
-        raise DlgradeError(f"could not record {unit} in a local gradebook:\n{proc.stderr[-2000:]}")
-    shutil.copy(local.gradebook, target)
+    # A server database (e.g. PostgreSQL): copy the unit's records -- the ones `dlgrade
+    # release` wrote, checksums included -- into a new SQLite gradebook.
+    _copy_unit_records(layout.db_url, f"sqlite:///{target}", unit)
     return target
+
+
+def _copy_unit_records(source_url: str, target_url: str, unit: str) -> None:
+    """Copy the release records of ``unit`` (assignment, notebooks, cells, with the same ids)
+    and the schema version from the gradebook at ``source_url`` into a new gradebook at
+    ``target_url``.  (Not through ``nbgrader.api.Gradebook``: creating a gradebook, it runs
+    the ``alembic`` executable for the schema version.)"""
+    import sqlalchemy as sa
+    from nbgrader.api import Base
+
+    tables = Base.metadata.tables
+    # each table of the records, the column that ties a row to them, and its parent table
+    parents = [
+        ("course", "id", None),
+        ("assignment", "name", None),
+        ("notebook", "assignment_id", "assignment"),
+        ("base_cell", "notebook_id", "notebook"),
+        ("source_cell", "notebook_id", "notebook"),
+        ("grade_cells", "id", "base_cell"),
+        ("solution_cells", "id", "base_cell"),
+        ("task_cells", "id", "base_cell"),
+    ]
+    version = "SELECT version_num FROM alembic_version"
+    source, target = sa.create_engine(source_url), sa.create_engine(target_url)
+    try:
+        Base.metadata.create_all(target)
+        with source.connect() as src, target.begin() as dst:
+            dst.execute(sa.text("CREATE TABLE alembic_version (version_num VARCHAR(32) NOT NULL)"))
+            for (num,) in src.execute(sa.text(version)):
+                dst.execute(sa.text("INSERT INTO alembic_version VALUES (:num)"), {"num": num})
+            ids: dict[str, list[str]] = {}
+            for name, column, parent in parents:
+                table = tables[name]
+                keys = ids[parent] if parent else [COURSE_ID if name == "course" else unit]
+                query = sa.select(table).where(table.c[column].in_(keys))
+                rows = [dict(row) for row in src.execute(query).mappings()]
+                ids[name] = [row["id"] for row in rows]
+                if rows:
+                    dst.execute(table.insert(), rows)
+    finally:
+        source.dispose()
+        target.dispose()
 
 
 def _autograde(layout: Layout, unit: str, batch: list[Job], state: Path, template, env) -> str:
@@ -307,12 +344,16 @@ def _failure(student: str, log: str, notes: list[str]) -> Record:
 
 def _record_scores(layout: Layout, unit: str, done: list[Job]) -> dict[Job, Exception]:
     """Copy each student's autograde results from its private gradebook into the course one;
-    ``{job: exception}`` for those that could not be copied (the others are)."""
+    ``{job: exception}`` for those that could not be copied (the others are).
+
+    Each student's results are written in ONE transaction of the course gradebook
+    (:func:`_copy_submission`): a run killed half-way leaves every submission either fully
+    recorded or as it was before the run, and the next run records it."""
     from nbgrader.api import Gradebook
     from sqlalchemy.exc import SAWarning
 
     with Gradebook(layout.db_url, COURSE_ID) as course, warnings.catch_warnings():
-        # nbgrader's update_or_create_submission triggers harmless autoflush warnings
+        # nbgrader's find_* queries flush the pending rows: harmless autoflush warnings
         warnings.simplefilter("ignore", SAWarning)
         by_batch: dict[Path, list[Job]] = {}
         for job in done:
@@ -323,20 +364,66 @@ def _record_scores(layout: Layout, unit: str, done: list[Job]) -> dict[Job, Exce
                 with Gradebook(f"sqlite:///{state / 'gradebook.db'}", COURSE_ID) as own:
                     for job in group:
                         try:
-                            _copy_submission(own, course, unit, job.student)
+                            _in_transaction(course, _copy_submission, own, unit, job.student)
                         except Exception as exc:
-                            course.db.rollback()
                             failed[job] = exc
             except Exception as exc:  # the batch's private gradebook cannot be opened
                 failed.update({job: exc for job in group if job not in failed})
     return failed
 
 
-def _copy_submission(own, course, unit: str, student: str) -> None:
-    """Copy ``student``'s automatic results from gradebook ``own`` into ``course``."""
+_ATTEMPTS = 3  # of one transaction that a concurrent writer made fail
+
+
+def _in_transaction(course, write, *args) -> None:
+    """``write(course, *args)`` then commit, as one transaction of gradebook ``course``;
+    rolled back on any exception.  Another ``dlgrade grade`` (another unit, another
+    machine) writing the same database can make it fail -- both adding the same new
+    student (a unique-key violation), SQLite's "database is locked", a PostgreSQL
+    serialization failure --: it is then run again from scratch, up to ``_ATTEMPTS`` times."""
+    from sqlalchemy.exc import DBAPIError
+
+    for attempt in range(1, _ATTEMPTS + 1):
+        try:
+            write(course, *args)
+            course.db.commit()
+            return
+        except DBAPIError:  # IntegrityError, OperationalError, ...: the database refused
+            course.db.rollback()
+            if attempt == _ATTEMPTS:
+                raise
+            time.sleep(0.2 * attempt)
+        except BaseException:
+            course.db.rollback()
+            raise
+
+
+def _copy_submission(course, own, unit: str, student: str) -> None:
+    """Stage ``student``'s automatic results from gradebook ``own`` in ``course``'s open
+    transaction (committed by :func:`_in_transaction`): the student and the submission
+    are created if new, then every grade and comment is filled in.  nbgrader's own
+    ``update_or_create_*`` commit on their own, which would leave a new submission with
+    empty grades if the run died before its scores were written, so a new submission is
+    built here the way ``Gradebook.add_submission`` builds it, without committing."""
+    from nbgrader.api import Comment, Grade, MissingEntry, SubmittedAssignment, SubmittedNotebook
+
     src = own.find_submission(unit, student)
-    course.update_or_create_student(student)
-    sub = course.update_or_create_submission(unit, student)
+    _add_student(course, student)
+    try:
+        sub = course.find_submission(unit, student)
+    except MissingEntry:
+        assignment = course.find_assignment(unit)
+        sub = SubmittedAssignment(assignment=assignment, student=course.find_student(student))
+        for notebook in assignment.notebooks:
+            nb = SubmittedNotebook(notebook=notebook, assignment=sub)
+            for cell in notebook.grade_cells:
+                Grade(cell_id=cell.id, notebook=nb)
+            for cell in notebook.solution_cells:
+                Comment(cell_id=cell.id, notebook=nb)
+            for cell in notebook.task_cells:
+                Comment(cell_id=cell.id, notebook=nb)
+                Grade(cell_id=cell.id, notebook=nb)
+        course.db.add(sub)
     sub.timestamp = src.timestamp
     for nb in src.notebooks:
         dst_nb = course.find_submission_notebook(nb.name, unit, student)
@@ -348,7 +435,6 @@ def _copy_submission(own, course, unit: str, student: str) -> None:
         for comment in nb.comments:
             dst = course.find_comment(comment.name, nb.name, unit, student)
             dst.auto_comment = comment.auto_comment
-    course.db.commit()
 
 
 def grade(
@@ -627,7 +713,17 @@ def _register_students(layout: Layout, students: list[str]) -> None:
 
     with Gradebook(layout.db_url, COURSE_ID) as gb:
         for student in students:
-            gb.update_or_create_student(student)
+            _in_transaction(gb, _add_student, student)
+
+
+def _add_student(course, student: str) -> None:
+    """Stage ``student`` in ``course``'s open transaction unless it is there already."""
+    from nbgrader.api import MissingEntry, Student
+
+    try:
+        course.find_student(student)
+    except MissingEntry:
+        course.db.add(Student(id=student))
 
 
 def _report(records: dict[str, Record], unit: str, seconds: float, say) -> None:
