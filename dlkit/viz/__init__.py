@@ -11,6 +11,7 @@ from .boundary import DecisionBoundaryExplorer
 from .capacity import HiddenUnitsExplorer
 from .depth import DepthExplorer
 from .distributions import TransformExplorer
+from .episode import EpisodeReplay
 from .explain import ExplanationExplorer
 from .explorer import OVER_DATA, Choice, Explorer, Slider, Toggle, legend_beside, widgets_available
 from .feature_maps import FeatureMapExplorer
@@ -18,6 +19,7 @@ from .functions import FunctionExplorer
 from .gates import GateInspector
 from .gradient_flow import GradientFlowExplorer
 from .graph import GraphExplorer, TrainingCurves
+from .graph_view import GraphEmbeddingView
 from .kernels import KernelExplorer
 from .latent import LatentExplorer
 from .monitor import TrainingMonitor
@@ -53,3 +55,4 @@ __all__ += ["LatentExplorer"]
 __all__ += ["TrainingReplay"]
 __all__ += ["SpeedChart", "TrainingMonitor"]
 __all__ += ["ExplanationExplorer"]
+__all__ += ["EpisodeReplay", "GraphEmbeddingView"]

@@ -796,6 +796,88 @@ def _explanation_inert(name: str, values: Mapping[str, Any]) -> bool:
     return False
 
 
+# -- unit 15: EpisodeReplay, GraphEmbeddingView ------------------------------------------------
+
+
+_ROLLOUTS: list[tuple[Any, list[Any], list[str]]] = []  # made once, on first use
+
+
+def _cartpole_rollouts() -> tuple[Any, list[Any], list[str]]:
+    """Unit 15: a balancing linear policy (P(push right) rises with the pole's lean) and three
+    real CartPole episodes: a near-uniform policy's (16 steps), then 100 and 500 steps."""
+    from dlkit import rl
+
+    if _ROLLOUTS:
+        return _ROLLOUTS[0]
+
+    env = rl.make_cartpole(seed=15)
+    untrained = rl.Policy(hidden=0, rng=np.random.default_rng(15))
+    balancing = untrained.copy()
+    balancing.params["W"] = np.array([[0.0, 0.3], [0.0, 0.8], [0.0, 12.0], [0.0, 2.5]])
+    episodes = [rl.run_episode(env, untrained, np.random.default_rng(0), seed=15)]
+    episodes += [rl.run_episode(env, balancing, np.random.default_rng(s), seed=s) for s in (0, 1)]
+    env.close()
+    names = ("start", "mid", "end")
+    labels = [f"{name}: {len(ep)} steps" for name, ep in zip(names, episodes, strict=True)]
+    _ROLLOUTS.append((balancing, episodes, labels))
+    return _ROLLOUTS[0]
+
+
+def _episode_replay(with_policy: bool) -> Callable[[], Built]:
+    def make() -> Built:
+        from dlkit import rl
+        from dlkit.viz import EpisodeReplay
+
+        policy, episodes, labels = _cartpole_rollouts()
+        returns = Spy(rl.discounted_returns)
+        if with_policy:
+            e = EpisodeReplay(episodes, labels=labels, discounted_returns=returns, policy=policy)
+        else:  # dicts without the probabilities: the actions only, no map
+            plain = [{"states": ep.states, "actions": ep.actions, "rewards": ep.rewards}
+                     for ep in episodes]  # fmt: skip
+            e = EpisodeReplay(plain, discounted_returns=returns, gamma=0.9)
+        return Built(e, {"discounted_returns": returns})
+
+    return make
+
+
+def _episode_inert(name: str, values: Mapping[str, Any]) -> bool:
+    """A step beyond the end of a shorter episode shows its last step, like the one before."""
+    _, episodes, labels = _cartpole_rollouts()
+    options = (*labels, *(f"episode {k}: return {ep.total:g}" for k, ep in enumerate(episodes)))
+    lengths = dict(zip(options, [len(ep) for ep in episodes] * 2, strict=True))
+    return name == "step" and values["step"] >= lengths[values["episode"]] - 1
+
+
+def _episode_settings(extremes: bool) -> tuple[dict[str, Any], ...]:
+    _, episodes, labels = _cartpole_rollouts()
+    if not extremes:
+        return ({"episode": labels[0], "step": 5}, {"episode": labels[1], "step": 60,
+                                                      "gamma": 0.5})  # fmt: skip
+    return (
+        {"episode": labels[0], "step": 499},  # far beyond the end of a 16-step episode
+        {"episode": labels[2], "step": 499, "gamma": 0.0},  # G_t is the reward alone
+        {"episode": labels[2], "step": 0, "gamma": 1.0},  # G_0 = 500, the whole episode
+    )
+
+
+def _graph_embedding_view(embed: int | None) -> Callable[[], Built]:
+    def make() -> Built:
+        from dlkit import gnn
+        from dlkit.viz import GraphEmbeddingView
+
+        if embed is None:  # a generated two-block graph, Kipf & Welling's two layers
+            graph = gnn.two_communities(40, 0.3, 0.03, rng=np.random.default_rng(15))
+        else:
+            graph = gnn.karate_club()
+        mask = gnn.sample_train_mask(graph.labels, 2, rng=np.random.default_rng(15))
+        history = gnn.train_gcn(graph, train_mask=mask, embed=embed, epochs=60, record_every=10)
+        layer = Spy(gnn.gcn_layer)
+        return Built(GraphEmbeddingView(graph, history, gcn_layer=layer), {"gcn_layer": layer})
+
+    return make
+
+
 _PLAYGROUND_EXTREMES = (
     {"length": 0.0, "sharpness": 10.0, "mask": "e"},  # q = 0: uniform weights
     {"length": 3.0, "sharpness": 10.0, "angle": 180.0, "mask": "c"},  # one-hot weights
@@ -1089,6 +1171,37 @@ def _register() -> None:
                     {"method": "integrated gradients", "baseline": "zeros", "steps": 2},
                     {"method": "integrated gradients", "baseline": "mean image", "steps": 100},
                 ),
+            ),
+            WidgetCase(
+                "EpisodeReplay",
+                viz.EpisodeReplay,
+                _episode_replay(with_policy=True),
+                inert=_episode_inert,
+                settings=_episode_settings(extremes=False),
+                extremes=_episode_settings(extremes=True),
+            ),
+            WidgetCase(
+                "EpisodeReplay-no-policy",  # dicts without probabilities, no policy map
+                viz.EpisodeReplay,
+                _episode_replay(with_policy=False),
+                inert=_episode_inert,
+                extremes=({"step": 499, "gamma": 1.0}, {"step": 0, "gamma": 0.0}),
+            ),
+            WidgetCase(
+                "GraphEmbeddingView",
+                viz.GraphEmbeddingView,
+                _graph_embedding_view(embed=2),
+                settings=({"epoch": 30, "layer": "hidden (16-D, PCA)"},),
+                extremes=(
+                    {"epoch": 0, "layer": "output (2 logits)", "edges": False},  # untrained
+                    {"epoch": 60, "layer": "hidden (16-D, PCA)", "edges": True},
+                ),
+            ),
+            WidgetCase(
+                "GraphEmbeddingView-two-layer",  # no 2-D layer: the logits first
+                viz.GraphEmbeddingView,
+                _graph_embedding_view(embed=None),
+                extremes=({"epoch": 0, "layer": "hidden (16-D, PCA)"},),
             ),
         ]
     )
