@@ -402,6 +402,16 @@ REFERENCES: dict[str, dict[str, tuple[str, ...]]] = {
             "dlkit.interpret.exact_shapley",  # the values the sampling estimates, exactly
         ),
     },
+    "15_frontiers": {
+        # the training loops, widgets and routing take these as arguments and fall back on
+        # the names below, so they need no entry of their own
+        "discounted_returns": ("dlkit.rl.discounted_returns",),
+        "reinforce_loss": ("dlkit.rl.reinforce_loss",),
+        "gcn_layer": ("dlkit.gnn.gcn_layer",),
+        "gcn_layer_backward": ("dlkit.gnn.gcn_layer_backward",),
+        "squash": ("dlkit.capsules.squash",),
+        "es_gradient": ("dlkit.evolution.es_gradient",),
+    },
 }
 
 
