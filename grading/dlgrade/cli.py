@@ -8,6 +8,7 @@ was not graded or did not pass, 2 bad input or a broken setup.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from pathlib import Path
 
@@ -23,6 +24,7 @@ folders (override with environment variables):
   DLGRADE_CONFIG_DIR   folder of nbgrader_config.py (default: grading/)
   DLGRADE_CELL_TIMEOUT seconds a cell may run when grading (default: 300)
   DLGRADE_DB_URL       SQLAlchemy URL of the gradebook (default: SQLite in the state folder)
+  DLGRADE_SCHEDULER    Dask scheduler 'dlgrade grade' uses (default: a LocalCluster)
 """
 
 
@@ -81,7 +83,14 @@ def build_parser() -> argparse.ArgumentParser:
         "--workers",
         type=int,
         metavar="N",
-        help="submissions graded at the same time (default: two per CPU core)",
+        help="submissions graded at the same time on the LocalCluster dlgrade starts "
+        "(default: two per CPU core; with --scheduler the cluster's worker threads decide)",
+    )
+    p.add_argument(
+        "--scheduler",
+        metavar="ADDRESS",
+        help="grade on this existing Dask cluster (e.g. tcp://HOST:8786; default: the "
+        "environment variable DLGRADE_SCHEDULER, else a LocalCluster on this machine)",
     )
     p.add_argument(
         "--no-sandbox",
@@ -184,6 +193,10 @@ def run(args: argparse.Namespace, layout: Layout) -> int:
     if args.command == "autograde":
         return commands.autograde(layout, args.unit, args.student)
     if args.command == "grade":
+        if args.scheduler:  # read by dlgrade.grade.grade (see dlgrade.cluster)
+            from dlgrade.cluster import ENV_SCHEDULER
+
+            os.environ[ENV_SCHEDULER] = args.scheduler
         return commands.grade(
             layout,
             args.unit,

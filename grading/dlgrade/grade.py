@@ -6,16 +6,23 @@ How it works (see grading/README.md, "Grading a class"):
    folder is accounted for; a student with neither folder nor notebook is ``missing``.
 2. **Preparation (host).** Each submission is checked against :class:`Caps` (folder size,
    notebook size, number of cells) and its notebook(s), with the files the unit declares
-   (any other file in ``solutions/<UNIT>/``), are copied into a private scratch folder --
+   (any other file in ``solutions/<UNIT>/``) and nbgrader's ``timestamp.txt`` and
+   ``submission_secret.txt`` (:data:`NBGRADER_FILES`), are copied into a private scratch folder --
    nothing else the student handed in reaches the kernel (a note lists what was left out); a
    notebook saved under another name (``01_perceptron (1).ipynb``) is graded under the
    released name with a note; malformed JSON or an invalid notebook is ``invalid`` with the
    parser's message; an older nbformat (v3) is converted to v4 with a note.  Any exception
    while preparing one submission makes it ``invalid`` with the exception as the reason.
-3. **Grading (parallel workers).** Each worker runs real ``nbgrader autograde`` for ONE
-   student against a private copy of the gradebook, so parallel workers never write to the
-   same database.  The kernel runs in the bubblewrap sandbox (:mod:`dlgrade.sandbox`);
-   :mod:`dlgrade.execute` keeps partial results when it dies or times out.
+3. **Grading (Dask workers).** The submissions go, a batch per task, to Dask distributed
+   (:mod:`dlgrade.cluster`): a LocalCluster started for the run, or an existing cluster
+   (``--scheduler``).  A task carries the bytes of its batch and of the unit's template
+   gradebook; on the worker real ``nbgrader autograde`` grades the batch against that private
+   copy of the gradebook, so parallel batches never write to the same database, and the task
+   returns the private gradebook and the autograded notebooks as data (no shared file
+   system).  The kernel runs in the bubblewrap sandbox (:mod:`dlgrade.sandbox`);
+   :mod:`dlgrade.execute` keeps partial results when it dies or times out.  A batch whose
+   task fails for good is regraded a student at a time; a student still without results is
+   ``crashed`` with the reason.
 4. **Recording (one host process, serially).** Each student's scores are copied from the
    private gradebook into the course gradebook (any SQLAlchemy URL: SQLite or PostgreSQL),
    one transaction per student, so a run killed half-way leaves no partial record; the
@@ -27,6 +34,7 @@ How it works (see grading/README.md, "Grading a class"):
 
 from __future__ import annotations
 
+import contextvars
 import fcntl
 import json
 import os
@@ -35,15 +43,15 @@ import sqlite3
 import time
 import warnings
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 
 import nbformat
 
 from dlgrade.budgets import ENV_MAX_CELLS, ENV_SUBMISSION_SECONDS, budget_for
+from dlgrade.cluster import ENV_SCHEDULER, Cluster, context, pack_tree, unpack_tree
 from dlgrade.collect import expected_notebooks
 from dlgrade.errors import DlgradeError
-from dlgrade.nbgrader_run import nbgrader_env
 from dlgrade.notebooks import InvalidNotebook, parse_notebook
 from dlgrade.paths import COURSE_ID, Layout
 from dlgrade.redact import REFERENCES, redacted_dlkit
@@ -59,11 +67,13 @@ from dlgrade.status import (
     from_notebooks,
     save,
 )
-from dlgrade.workers import run_nbgrader as run_nbgrader_forked
 
 _IGNORE = shutil.ignore_patterns(".ipynb_checkpoints", "__pycache__", ".DS_Store")
 _IGNORED_NAMES = {".ipynb_checkpoints", "__pycache__", ".DS_Store"}
 _MB = 2**20
+# nbgrader's own files of a collected submission: autograde reads the time from the first (late
+# penalties), release_feedback needs both in feedback/; they hold no code
+NBGRADER_FILES = {"timestamp.txt", "submission_secret.txt"}
 
 
 @dataclass(frozen=True)
@@ -123,7 +133,8 @@ def _folder_bytes(folder: Path) -> int:
 
 
 def default_workers() -> int:
-    """Parallel workers when ``--workers`` is not given: two per core (kernels start slowly)."""
+    """Submissions graded at the same time when ``--workers`` is not given (on the
+    LocalCluster): two per core (kernels start slowly)."""
     return 2 * (os.cpu_count() or 1)
 
 
@@ -195,7 +206,7 @@ def prepare(
             continue
         elif rel.suffix == ".ipynb" and len(rel.parts) == 1:
             notebooks.append(path)
-        elif rel.as_posix() in declared:
+        elif rel.as_posix() in declared or (len(rel.parts) == 1 and rel.name in NBGRADER_FILES):
             keep.append(rel)
         else:
             left_out.append(rel.as_posix())
@@ -308,24 +319,6 @@ def _copy_unit_records(source_url: str, target_url: str, unit: str) -> None:
     finally:
         source.dispose()
         target.dispose()
-
-
-def _autograde(layout: Layout, unit: str, batch: list[Job], state: Path, template, env) -> str:
-    """Run ONE ``nbgrader autograde`` for the students of ``batch`` in the private ``state``
-    folder (its own copy of the gradebook), forked from the already-warm nbgrader of
-    :mod:`dlgrade.workers`; return nbgrader's log."""
-    for job in batch:
-        (state / "submitted" / job.student).mkdir(parents=True)
-        (state / "submitted" / job.student / unit).symlink_to(job.folder, target_is_directory=True)
-        job.state = state
-    shutil.copy(template, state / "gradebook.db")
-    private = replace(layout, state=state, database_url="")
-    args = ["autograde", unit, "--force"]
-    if len(batch) == 1:
-        args.append(f"--student={batch[0].student}")
-    log = state / "nbgrader.log"
-    run_nbgrader_forked(args, {**nbgrader_env(private), **env}, layout.config_dir, log)
-    return log.read_text(errors="replace")
 
 
 _BATCH_FAILED = "dlgrade could not run nbgrader"
@@ -448,8 +441,12 @@ def grade(
     say=print,
     caps: Caps | None = None,
     budget_seconds: int | None = None,
+    scheduler: str | None = None,
 ) -> dict[str, Record]:
     """Grade ``unit`` for the whole class (or ``students``); return every student's record.
+
+    ``scheduler``: the address of an existing Dask cluster (default: environment variable
+    ``DLGRADE_SCHEDULER``; unset: a LocalCluster of ``workers`` threads, started for the run).
 
     ``figures=False`` (the default): sandboxed kernels do not draw matplotlib figures (see
     :mod:`dlgrade.sandbox`); scores, messages and text outputs are the same either way.
@@ -459,6 +456,7 @@ def grade(
     if sandbox:
         require_bwrap()
     workers = default_workers() if workers is None else workers
+    scheduler = scheduler or os.environ.get(ENV_SCHEDULER, "").strip() or None
     if workers < 1:
         raise DlgradeError(f"--workers {workers}: expected at least 1")
     if not in_gradebook(layout, unit):
@@ -499,6 +497,7 @@ def grade(
             say,
             caps or Caps(),
             budget_seconds,
+            scheduler,
         )
     finally:
         lock.close()
@@ -506,8 +505,33 @@ def grade(
             shutil.rmtree(scratch, ignore_errors=True)
 
 
+def grading_env(
+    layout: Layout,
+    unit: str,
+    scratch: Path,
+    sandbox: bool = True,
+    limits: Limits | None = None,
+    figures: bool = False,
+    caps: Caps | None = None,
+    budget: int | None = None,
+    say=print,
+) -> dict[str, str]:
+    """The settings every nbgrader run of a grading run gets (sandbox, limits, budget, cell
+    cap, the redacted dlkit built under ``scratch``)."""
+    limits, caps = limits or Limits(), caps or Caps()
+    env = {ENV_SANDBOX: "1" if sandbox else "0", ENV_FIGURES: "1" if figures else "0"}
+    env.update(limits.to_env())
+    env[ENV_SUBMISSION_SECONDS] = str(budget or budget_for(unit))
+    env[ENV_MAX_CELLS] = str(cell_cap(layout, unit, caps))
+    if sandbox and unit in REFERENCES:  # the kernels' dlkit lacks this unit's references
+        env[ENV_DLKIT] = str(redacted_dlkit(unit, scratch / "dlkit"))
+    elif sandbox:
+        say(f"note: dlkit.references has no table for {unit}: its kernels see all of dlkit")
+    return env
+
+
 def _grade(
-    layout, unit, everyone, workers, sandbox, limits, figures, scratch, say, caps, budget
+    layout, unit, everyone, workers, sandbox, limits, figures, scratch, say, caps, budget, scheduler
 ) -> dict[str, Record]:
     start = time.monotonic()
     records: dict[str, Record] = {}
@@ -523,25 +547,20 @@ def _grade(
         else:
             jobs.append(outcome)
     template = _template_gradebook(layout, unit, scratch)
-    env = {ENV_SANDBOX: "1" if sandbox else "0", ENV_FIGURES: "1" if figures else "0"}
-    env.update(limits.to_env())
-    env[ENV_SUBMISSION_SECONDS] = str(budget or budget_for(unit))
-    env[ENV_MAX_CELLS] = str(cell_cap(layout, unit, caps))
-    if sandbox and unit in REFERENCES:  # the kernels' dlkit lacks this unit's references
-        env[ENV_DLKIT] = str(redacted_dlkit(unit, scratch / "dlkit"))
-    elif sandbox:
-        say(f"note: dlkit.references has no table for {unit}: its kernels see all of dlkit")
+    env = grading_env(layout, unit, scratch, sandbox, limits, figures, caps, budget, say)
     mode = "sandboxed" if sandbox else "NOT sandboxed (--no-sandbox)"
     if sandbox and not figures:
         mode += ", figures not drawn (--figures draws them)"
-    say(f"grading {len(jobs)} submission(s) of {unit} with {workers} worker(s), {mode}")
-    groups = batches(jobs, workers)
-    logs = _run_batches(layout, unit, groups, scratch, template, env, workers)
-    retry = [j for j in jobs if not _graded_notebooks(j, unit)]
-    if retry and any(len(g) > 1 for g in groups):
-        # alone, to get each failure's own log (and to rule out a batch-wide problem)
-        again = _run_batches(layout, unit, [[j] for j in retry], scratch, template, env, workers)
-        logs.update(again)
+    where = f"the Dask cluster {scheduler}" if scheduler else f"{workers} worker(s)"
+    say(f"grading {len(jobs)} submission(s) of {unit} with {where}, {mode}")
+    with Cluster(scheduler, workers, lambda: context(layout, unit, template, env)) as cluster:
+        groups = batches(jobs, cluster.slots) if jobs else []
+        logs = _run_batches(cluster, layout, unit, groups, scratch, template, env)
+        retry = [j for j in jobs if not _graded_notebooks(j, unit)]
+        if retry and any(len(g) > 1 for g in groups):
+            # alone, to get each failure's own log (and to rule out a batch-wide problem)
+            alone = [[j] for j in retry]
+            logs.update(_run_batches(cluster, layout, unit, alone, scratch, template, env))
     log_dir = layout.state / "logs" / unit
     log_dir.mkdir(parents=True, exist_ok=True)
     done = []
@@ -691,19 +710,43 @@ def _graded_notebooks(job: Job, unit: str) -> list[Path]:
     return sorted(folder.glob("*.ipynb")) if folder is not None and folder.is_dir() else []
 
 
-def _run_batches(layout, unit, groups, scratch, template, env, workers) -> dict[str, str]:
-    """Grade the ``groups`` of jobs on ``workers`` threads; ``{student: log of its batch}``."""
+_CLUSTER: contextvars.ContextVar = contextvars.ContextVar("dlgrade_cluster")
+
+
+def _autograde(layout: Layout, unit: str, batch: list[Job], state: Path, template, env) -> str:
+    """Grade ``batch`` as ONE task on the run's Dask cluster (:mod:`dlgrade.cluster`: one
+    ``nbgrader autograde`` on a worker, against its copy of the ``template`` gradebook, with the
+    settings ``env``) and write what it returns into the private ``state`` folder: the batch's
+    gradebook, its autograded notebooks, nbgrader's log (returned)."""
+    state.mkdir(parents=True)
+    for job in batch:
+        job.state = state
+    out = _CLUSTER.get().grade([(job.student, pack_tree(job.folder)) for job in batch])
+    (state / "gradebook.db").write_bytes(out["gradebook"])
+    (state / "nbgrader.log").write_text(out["log"])
+    for job in batch:
+        if job.student in out["autograded"]:
+            unpack_tree(out["autograded"][job.student], state / "autograded" / job.student / unit)
+    return out["log"]
+
+
+def _run_batches(cluster, layout, unit, groups, scratch, template, env) -> dict[str, str]:
+    """Grade the ``groups`` of jobs on ``cluster``, as many at a time as it has worker threads
+    (a thread here only waits for its task's result); ``{student: log of its batch}``."""
     first = len(list(scratch.glob("batch-*")))
     states = [scratch / f"batch-{first + k}" for k in range(len(groups))]
 
     def one(pair) -> str:
+        _CLUSTER.set(cluster)
         try:
             return _autograde(layout, unit, pair[0], pair[1], template, env)
         except Exception as exc:  # this batch's students are crashed, the others go on
             return f"{_BATCH_FAILED} ({_describe(exc)})"
 
-    with ThreadPoolExecutor(max_workers=workers) as pool:
-        outputs = list(pool.map(one, zip(groups, states, strict=True)))
+    if not groups:
+        return {}
+    with ThreadPoolExecutor(max_workers=min(len(groups), cluster.slots)) as waiting:
+        outputs = list(waiting.map(one, zip(groups, states, strict=True)))
     return {job.student: log for group, log in zip(groups, outputs, strict=True) for job in group}
 
 

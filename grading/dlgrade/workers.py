@@ -5,9 +5,11 @@ in ``nbformat``'s JSON-schema validator and ``jupyter_server``, pulled in by nbg
 ``__init__``).  ``dlgrade grade`` runs one nbgrader process per batch of students, so on a
 2-core machine those imports were a tenth of a class's grading time.
 
-Here one *fork server* (``python -m dlgrade.workers``, started on first use and ended with the
-grading process) imports nbgrader, nbconvert, nbclient and the course's preprocessors once;
-every batch then runs in a child forked from it.  Nothing is shared between batches: each child
+Here one *fork server* per process (``python -m dlgrade.workers``: in ``dlgrade grade`` one per
+Dask worker process, started when the worker joins and ended when it closes, see
+:class:`dlgrade.cluster.WarmNbgrader`; elsewhere started on first use and ended with the
+process) imports nbgrader, nbconvert, nbclient and the course's preprocessors once; every batch
+then runs in a child forked from it.  Nothing is shared between batches: each child
 is its own process, with nbgrader's application, configuration and gradebook objects created
 from scratch, its own working directory, its own environment (replaced whole: exactly what
 ``python -m nbgrader`` would have been given) and its own log file; the student's kernel is
@@ -67,6 +69,26 @@ class ForkServer:
                 slot[0].set()
             self._waiting.clear()
 
+    def warm(self) -> None:
+        """Start the server now (it imports nbgrader while nothing waits for it)."""
+        with self._lock:
+            if self._proc is None:
+                self._proc = self._start()
+
+    def stop(self, timeout: float = 60.0) -> None:
+        """End the server: it lets running children finish, then exits; wait for it (so its
+        CPU time and its children's count in this process's ``RUSAGE_CHILDREN``)."""
+        with self._lock:
+            proc, self._proc = self._proc, None
+        if proc is None:
+            return
+        try:
+            proc.stdin.close()
+            proc.wait(timeout=timeout)
+        except (OSError, subprocess.TimeoutExpired):
+            proc.kill()
+            proc.wait()
+
     def run(
         self, module: str, args: list[str], env: dict[str, str], cwd: Path, log: Path
     ) -> int | None:
@@ -90,6 +112,18 @@ class ForkServer:
 
 
 _SERVER = ForkServer()
+
+
+def warm() -> None:
+    """Start this process's fork server if it is not running (Dask workers do it on joining:
+    :class:`dlgrade.cluster.WarmNbgrader`)."""
+    if hasattr(os, "fork") and sys.platform.startswith("linux"):
+        _SERVER.warm()
+
+
+def stop() -> None:
+    """End this process's fork server, if it runs (a Dask worker does it when it closes)."""
+    _SERVER.stop()
 
 
 def run_module(module: str, args: list[str], env: dict[str, str], cwd: Path, log: Path) -> int:

@@ -2,7 +2,8 @@
 
 The grading of a class relies on each forked run having exactly the working directory,
 environment, arguments, output file and exit status it would have had as a new process; on
-runs in parallel staying apart; and on a dead server costing nothing but its speed.
+runs in parallel staying apart; and on a dead server costing nothing but its speed.  Each Dask
+worker process starts its server when it joins (``warm``) and ends it when it closes (``stop``).
 """
 
 from __future__ import annotations
@@ -91,3 +92,21 @@ def test_nbgrader_runs_forked_with_its_version(tmp_path):
     import nbgrader
 
     assert nbgrader.__version__ in log.read_text()
+
+
+def test_warm_starts_the_server_before_any_run_and_stop_ends_it(tmp_path):
+    _stop_server()
+    workers.warm()
+    server = workers._SERVER._proc
+    assert server is not None and server.poll() is None
+    workers.warm()  # again: the same server
+    assert workers._SERVER._proc is server
+    (tmp_path / "x.json").write_text("[2]")
+    assert workers.run_module("json.tool", ["x.json"], _env(), tmp_path, tmp_path / "a.log") == 0
+    assert workers._SERVER._proc is server  # the run used the warm server
+    workers.stop()
+    assert server.poll() is not None  # ended, and waited for
+    assert workers._SERVER._proc is None
+    workers.stop()  # nothing to stop: no error
+    assert workers.run_module("json.tool", ["x.json"], _env(), tmp_path, tmp_path / "b.log") == 0
+    assert json.loads((tmp_path / "b.log").read_text()) == [2]
