@@ -52,6 +52,8 @@ GROUPS = {
     "tests/grading/test_execute_limits.py": "execute-limits",
     "tests/grading/test_harness_selftest.py": "harness-selftest",
     "tests/grading/test_postgres_gradebook.py": "postgres",
+    "tests/grading/test_dask_grading.py": "dask",
+    "tests/grading/test_jupyterhub.py": "jupyterhub",
 }
 
 # Expected seconds of the long tests and groups, from `--durations` of a full run: the longest
@@ -64,6 +66,8 @@ GROUP_SECONDS = {
     "execute-limits": 40,
     "harness-selftest": 60,
     "postgres": 160,
+    "dask": 90,
+    "jupyterhub": 90,
 }
 TEST_SECONDS = {
     "tests/benchmarks/test_bench_grading.py": 60,

@@ -7,6 +7,18 @@ the formgrader running as a Hub service under a dedicated grader account, reacha
 instructors only.  For several hundred students move the same settings to Kubernetes
 (zero-to-jupyterhub: ``singleuser.memory``, ``singleuser.storage.extraVolumes`` for the
 exchange, ``hub.services``); see docs/SCALING.md.
+
+Environment variables choose the deployment's parts, so that tests/grading/test_jupyterhub.py
+runs this very file on one machine without Docker or single sign-on:
+
+    COURSE_SPAWNER          ``docker`` (default) or ``local``: LocalProcessSpawner, every server
+                            a process of the student's own Unix account (a lab machine, a test)
+    COURSE_SINGLEUSER_PYTHON  with ``local``: the Python that runs ``jupyterhub.singleuser``
+                            (one the students' accounts may execute; default ``python3``)
+    COURSE_JUPYTER_CONFIG   with ``local``: the folder that plays the image's /etc/jupyter
+                            (nbgrader_config_hub.py as nbgrader_config.py, the server settings)
+    COURSE_AUTHENTICATOR    the authenticator class (default: generic OAuth single sign-on)
+    COURSE_ROSTER, COURSE_INSTRUCTORS, NBGRADER_EXCHANGE_ROOT, COURSE_IMAGE, DLGRADE_DB_URL
 """
 
 import csv
@@ -20,6 +32,7 @@ EXCHANGE = os.environ.get("NBGRADER_EXCHANGE_ROOT", "/srv/nbgrader/exchange")
 IMAGE = os.environ.get("COURSE_IMAGE", "registry.example.org/dl-course:2026")
 ROSTER = Path(os.environ.get("COURSE_ROSTER", "/srv/jupyterhub/students.csv"))
 INSTRUCTORS = os.environ.get("COURSE_INSTRUCTORS", "instructor").split(",")
+SPAWNER = os.environ.get("COURSE_SPAWNER", "docker")
 FORMGRADER_PORT = 9999
 
 
@@ -35,22 +48,39 @@ students = roster_ids(ROSTER)
 
 # --- who may log in --------------------------------------------------------------------------
 # Use your institution's single sign-on (OAuthenticator, LTI for an LMS...).
-c.JupyterHub.authenticator_class = "oauthenticator.generic.GenericOAuthenticator"
+c.JupyterHub.authenticator_class = os.environ.get(
+    "COURSE_AUTHENTICATOR", "oauthenticator.generic.GenericOAuthenticator"
+)
 c.Authenticator.allowed_users = set(students) | set(INSTRUCTORS)
 c.Authenticator.admin_users = set(INSTRUCTORS)
 
 # --- student servers -------------------------------------------------------------------------
-c.JupyterHub.spawner_class = "dockerspawner.DockerSpawner"
-c.DockerSpawner.image = IMAGE  # built from environment.yml + `pip install -e .` of the repo
-c.DockerSpawner.mem_limit = "4G"  # the course's notebooks need < 2 GB
-c.DockerSpawner.cpu_limit = 1.0
-c.DockerSpawner.remove = True
-c.DockerSpawner.volumes = {
-    "jupyterhub-user-{username}": "/home/jovyan/work",  # the student's files persist
-    EXCHANGE: EXCHANGE,  # the nbgrader exchange (read-only except <course>/inbound)
-}
+if SPAWNER == "docker":
+    c.JupyterHub.spawner_class = "dockerspawner.DockerSpawner"
+    c.DockerSpawner.image = IMAGE  # built from environment.yml + `pip install -e .` of the repo
+    c.DockerSpawner.mem_limit = "4G"  # the course's notebooks need < 2 GB
+    c.DockerSpawner.cpu_limit = 1.0
+    c.DockerSpawner.remove = True
+    c.DockerSpawner.volumes = {
+        "jupyterhub-user-{username}": "/home/jovyan/work",  # the student's files persist
+        EXCHANGE: EXCHANGE,  # the nbgrader exchange (read-only except <course>/inbound)
+    }
+    image_settings = {}  # the image's own /etc/jupyter holds them
+elif SPAWNER == "local":
+    # Every student is a Unix account of this machine; the server runs as that account in its
+    # home folder, so the exchange's permissions (inbound write-only) apply to real users.
+    c.JupyterHub.spawner_class = "jupyterhub.spawner.LocalProcessSpawner"
+    python = os.environ.get("COURSE_SINGLEUSER_PYTHON", "python3")
+    c.Spawner.cmd = [python, "-m", "jupyterhub.singleuser"]
+    c.Spawner.notebook_dir = "~"
+    # No memory or CPU cap: LocalProcessSpawner enforces none (use systemdspawner for them).
+    image_settings = {
+        "JUPYTER_CONFIG_PATH": os.environ.get("COURSE_JUPYTER_CONFIG", "/etc/jupyter")
+    }
+else:
+    raise ValueError(f"COURSE_SPAWNER={SPAWNER!r}: expected 'docker' or 'local'")
 c.Spawner.default_url = "/lab"
-c.Spawner.environment = {"NBGRADER_EXCHANGE_ROOT": EXCHANGE}
+c.Spawner.environment = {"NBGRADER_EXCHANGE_ROOT": EXCHANGE, **image_settings}
 
 # --- groups and roles: who sees the course, who grades ---------------------------------------
 c.JupyterHub.load_groups = {

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import runpy
 
+import pytest
 from dlgrade.paths import COURSE_ID
 from grading_harness import REPO
 from traitlets.config import Config
@@ -53,3 +54,30 @@ def test_jupyterhub_config_wires_students_graders_and_formgrader(monkeypatch, tm
     assert role["scopes"] == [f"access:services!service={COURSE_ID}"]
     assert c.DockerSpawner.volumes["/srv/ex"] == "/srv/ex"
     assert c.Authenticator.admin_users == {"prof", "ta"}
+
+
+def test_jupyterhub_config_switches_to_local_accounts_for_one_machine(monkeypatch, tmp_path):
+    # the settings tests/grading/test_jupyterhub.py runs the example with
+    c = _load(
+        "jupyterhub_config.py",
+        monkeypatch,
+        COURSE_SPAWNER="local",
+        COURSE_SINGLEUSER_PYTHON="/opt/course/bin/python",
+        COURSE_JUPYTER_CONFIG="/opt/course/etc/jupyter",
+        COURSE_AUTHENTICATOR="dummy",
+        COURSE_ROSTER=str(tmp_path / "none.csv"),
+        NBGRADER_EXCHANGE_ROOT="/srv/ex",
+    )
+    assert c.JupyterHub.spawner_class == "jupyterhub.spawner.LocalProcessSpawner"
+    assert c.JupyterHub.authenticator_class == "dummy"
+    assert c.Spawner.cmd == ["/opt/course/bin/python", "-m", "jupyterhub.singleuser"]
+    assert c.Spawner.environment == {
+        "NBGRADER_EXCHANGE_ROOT": "/srv/ex",
+        "JUPYTER_CONFIG_PATH": "/opt/course/etc/jupyter",  # plays the image's /etc/jupyter
+    }
+    assert "DockerSpawner" not in c
+
+
+def test_jupyterhub_config_refuses_an_unknown_spawner(monkeypatch):
+    with pytest.raises(ValueError, match="COURSE_SPAWNER='kubernetes'"):
+        _load("jupyterhub_config.py", monkeypatch, COURSE_SPAWNER="kubernetes")
