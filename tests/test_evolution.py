@@ -178,7 +178,7 @@ def test_evolve_architectures_records_every_candidate_and_selects_the_best():
         calls.append(1)
         return es_gradient(noise, fitness, sigma)
 
-    result = evolve_architectures(
+    small = dict(
         population=3,
         generations=2,
         survivors=1,
@@ -186,9 +186,9 @@ def test_evolve_architectures_records_every_candidate_and_selects_the_best():
         train_steps=400,
         repeats=2,
         eval_episodes=1,
-        es_gradient=my_gradient,
         es_kwargs=dict(population=4),
     )
+    result = evolve_architectures(**small, es_gradient=my_gradient)
     assert isinstance(result, SearchResult) and calls
     assert all(isinstance(c, Candidate) for c in result.candidates)
     genomes = [c.genome for c in result.candidates]
@@ -206,16 +206,7 @@ def test_evolve_architectures_records_every_candidate_and_selects_the_best():
             assert parent.generation < c.generation
     rows = result.table()
     assert len(rows) == len(result.candidates) and rows[0]["index"] == 0
-    again = evolve_architectures(
-        population=3,
-        generations=2,
-        survivors=1,
-        widths=(0, 2, 4),
-        train_steps=400,
-        repeats=2,
-        eval_episodes=1,
-        es_kwargs=dict(population=4),
-    )
+    again = evolve_architectures(**small)
     assert again.table() == rows
 
 
