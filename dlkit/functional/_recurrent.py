@@ -190,10 +190,12 @@ def batch_major(a: Any, *, reuse: bool = False) -> Any:
 def sigmoid_scale(like: Any, pattern: tuple[float, ...], h: int) -> Any:
     """A ``(G*H,)`` vector with ``pattern[k]`` on the columns of gate ``k``.
 
-    ``sigmoid(a) = (1 + tanh(a / 2)) / 2``, so the gates of a cell take ONE ``tanh`` over
-    the whole ``(N, G*H)`` slab when the columns of the sigmoid gates are scaled by 0.5
-    first (pattern entry 0.5; 1.0 for a ``tanh`` gate). Scaling by 0.5 is exact in binary
-    floating point, so ``x @ (Wx * s)`` is exactly ``(x @ Wx) * s``: no rounding is added.
+    Scaling a gate's weight columns lets one elementwise function serve every gate of the
+    ``(N, G*H)`` slab. The GRU scales its sigmoid gates by 0.5 and takes ONE ``tanh``, since
+    ``sigmoid(a) = (1 + tanh(a / 2)) / 2``; the LSTM scales by -1 (sigmoid gates) and -2
+    (``g``) and takes ONE ``exp``, since ``sigmoid(a) = 1 / (1 + exp(-a))`` and ``tanh(a) =
+    2 sigmoid(2 a) - 1``. A sign or a power of 2 is exact in binary floating point, so
+    ``x @ (Wx * s)`` is exactly ``(x @ Wx) * s``: no rounding is added.
     """
     s = empty((len(pattern) * h,), like)
     for k, value in enumerate(pattern):

@@ -14,12 +14,15 @@ step, which is why an LSTM remembers where a plain RNN's gradients vanish.
 
 :func:`lstm_forward` / :func:`lstm_backward` run the sequence fast: per step ONE product
 ``[x_t, 1, h_{t-1}] @ [Wx; b; Wh]`` (the bias is the weight of a constant input 1) into one
-``(N, 4H)`` slab whose four gates take ONE ``tanh`` (the sigmoid gates' columns are
-pre-scaled by 0.5, since ``sigmoid(a) = (1 + tanh(a / 2)) / 2``; see
-``_recurrent.sigmoid_scale``); every per-step result is written with ``out=``, without
-temporaries. The backward pass gets ``dWx``, ``db`` and ``dWh`` from one product over all
-steps and ``dx`` from another. The large buffers come from ``_recurrent.reusable``: fresh
-multi-megabyte arrays at every call cost page faults and cache misses.
+``(N, 4H)`` slab whose four gates take ONE ``exp``, one ``+ 1`` and one ``1 / x``: the
+weights' columns are scaled by -1 (i, f, o) and -2 (g), exactly, so the slab holds ``-a``
+and ``-2 a_g``, and ``1 / (1 + exp(-a))`` is ``sigmoid(a)`` while ``2 / (1 + exp(-2 a)) - 1``
+is ``tanh(a)``. (NumPy's ``tanh`` on float32 is a scalar loop on AVX2 machines, about three
+times the cost of its vectorized ``exp``: measured.) Every per-step result is written with
+``out=``, without temporaries. The backward pass gets ``dWx``, ``db`` and ``dWh`` from one
+product over all steps and ``dx`` from another. The large buffers come from
+``_recurrent.reusable``: fresh multi-megabyte arrays at every call cost page faults and cache
+misses.
 
 Shapes: ``x`` ``(N, T, D)``, ``h0`` ``(N, H)``, ``Wx`` ``(D, 4H)``, ``Wh`` ``(H, 4H)``,
 ``b`` ``(4H,)``. torch's ``nn.LSTM``: ``weight_ih_l0 = Wx.T``, ``weight_hh_l0 = Wh.T``,
@@ -28,6 +31,7 @@ Shapes: ``x`` ``(N, T, D)``, ``h0`` ``(N, H)``, ``Wx`` ``(D, 4H)``, ``Wh`` ``(H,
 
 from __future__ import annotations
 
+import contextlib
 from typing import Any, NamedTuple
 
 import numpy as np
@@ -49,8 +53,13 @@ from .activations import sigmoid
 
 __all__ = ["lstm_step_forward", "lstm_step_backward", "lstm_forward", "lstm_backward"]
 
-_SCALE = (0.5, 0.5, 1.0, 0.5)  # i, f, g, o: tanh(a/2) for the sigmoid gates, tanh(a) for g
-_SHIFT = (0.5, 0.5, 0.0, 0.5)  # sigmoid(a) = 0.5 * tanh(a/2) + 0.5
+# The slab of step t holds -a for i, f, o and -2 a_g for g (the weights' columns scaled by
+# these factors, exactly: a sign and a power of 2); exp, + 1 and 1 / x then give
+# s = sigmoid(a) for i, f, o and s = sigmoid(2 a_g) for g, with g = tanh(a_g) = 2 s - 1.
+_NEGATE = (-1.0, -1.0, -2.0, -1.0)
+# d gate / d a = q * s (1 - s): 1 for a sigmoid gate, 4 for g (1 - g^2 = 4 s (1 - s))
+_DERIV = (1.0, 1.0, 4.0, 1.0)
+_GATE = ((1.0, 1.0, 2.0, 1.0), (0.0, 0.0, -1.0, 0.0))  # gate = s * scale + shift
 
 
 class LSTMStepCache(NamedTuple):
@@ -68,17 +77,17 @@ class LSTMCache(NamedTuple):
     hs: Any  # (T + 1, N, H): h0, h_1, ..., h_T (a view of xh's last H columns)
     cs: Any  # (T + 1, N, H): c0 = 0, c_1, ..., c_T
     tanh_c: Any  # (T, N, H)
-    tanh_gates: Any  # (T, N, 4H): tanh(s * a) with s = 0.5 (i, f, o) or 1 (g)
+    sig: Any  # (T, N, 4H): sigmoid(a) for i, f, o; sigmoid(2 a_g) for g
     Wx: Any  # (D, 4H)
     Wh: Any  # (H, 4H)
 
     @property
     def gates(self) -> Any:
         """``(T, N, 4H)``: i, f, g, o of every step (for a gate inspector), computed on
-        demand from ``tanh_gates``: storing them would cost a pass over memory per call."""
+        demand from ``sig``: storing them would cost a pass over memory per call."""
         hid = int(self.tanh_c.shape[2])
-        scale, shift = (sigmoid_scale(self.tanh_c, p, hid) for p in (_SCALE, _SHIFT))
-        return self.tanh_gates * scale + shift
+        scale, shift = (sigmoid_scale(self.tanh_c, p, hid) for p in _GATE)
+        return self.sig * scale + shift
 
 
 def lstm_step_forward(
@@ -146,13 +155,19 @@ def lstm_step_backward(dh: Any, dc: Any, cache: LSTMStepCache) -> tuple[Any, ...
     return da @ Wx.T, da @ Wh.T, dc * f, x.T @ da, h_prev.T @ da, da.sum(axis=0)
 
 
-def _ops(like: Any) -> tuple[Any, Any, Any, Any, Any]:
-    """``(matmul, multiply, tanh, add, subtract)``, each writing into its last argument or
-    ``out=``: NumPy's own functions for NumPy arrays, dlkit's dispatchers for torch. The
-    sequence loops make about 25 calls a step; a dispatching wrapper around each NumPy call
-    was measured at a tenth of the forward + backward time (N=32, T=40, H=128)."""
+def _ops(like: Any) -> tuple[Any, ...]:
+    """``(matmul, multiply, tanh, add, subtract, exp, reciprocal)``, each writing into its
+    last argument or ``out=``: NumPy's own functions for NumPy arrays, dlkit's dispatchers
+    for torch. The sequence loops make about 25 calls a step; a dispatching wrapper around
+    each NumPy call was measured at a tenth of the forward + backward time (N=32, T=40,
+    H=128)."""
     if not is_torch(like):
-        return np.matmul, np.multiply, np.tanh, np.add, np.subtract
+        one = np.ones((), like.dtype)
+
+        def recip(a: Any, out: Any) -> Any:
+            return np.divide(one, a, out)  # measured: faster than np.reciprocal
+
+        return np.matmul, np.multiply, np.tanh, np.add, np.subtract, np.exp, recip
     import torch
 
     def add(a: Any, b: Any, out: Any) -> Any:
@@ -163,7 +178,30 @@ def _ops(like: Any) -> tuple[Any, Any, Any, Any, Any]:
             return torch.sub(a, b, out=out)
         return out.copy_(b).neg_().add_(a)  # a - b for a Python number a (b may be out)
 
-    return matmul, mul_into, tanh_into, add, sub
+    def exp(a: Any, out: Any) -> Any:
+        return torch.exp(a, out=out)
+
+    def recip(a: Any, out: Any) -> Any:
+        return torch.reciprocal(a, out=out)
+
+    return matmul, mul_into, tanh_into, add, sub, exp, recip
+
+
+def _numbers(like: Any, *values: float) -> tuple[Any, ...]:
+    """The loops' constants: 0-d arrays of ``like``'s dtype for NumPy (measured: a ufunc
+    takes one about 1 us faster than a Python float, which it must convert each call),
+    Python floats for torch."""
+    if is_torch(like):
+        return values
+    return tuple(np.full((), v, like.dtype) for v in values)
+
+
+def _quiet(like: Any) -> Any:
+    """``exp`` of a large pre-activation is ``inf`` and its gate exactly 0, as it should be:
+    NumPy's overflow warning is silenced for the loop (torch does not warn)."""
+    return (
+        contextlib.nullcontext() if is_torch(like) else np.errstate(over="ignore", under="ignore")
+    )
 
 
 def lstm_forward(x: Any, h0: Any, Wx: Any, Wh: Any, b: Any) -> tuple[Any, LSTMCache]:
@@ -181,7 +219,6 @@ def lstm_forward(x: Any, h0: Any, Wx: Any, Wh: Any, b: Any) -> tuple[Any, LSTMCa
     xp = namespace(x)
     n, t, d = (int(s) for s in x.shape)
     hid = int(h0.shape[1])
-    scale, shift = sigmoid_scale(x, _SCALE, hid), sigmoid_scale(x, _SHIFT, hid)
     # one buffer holds every product's input, [x_t, 1, h_{t-1}], time-major: the bias is
     # the weight of the constant 1, and the backward gets dWx, db, dWh from ONE product
     xh = reusable((t + 1, n, d + 1 + hid), x)
@@ -190,36 +227,36 @@ def lstm_forward(x: Any, h0: Any, Wx: Any, Wh: Any, b: Any) -> tuple[Any, LSTMCa
     xh[t, :, :d] = 0.0  # row T: only its h_T is used
     hs = xh[:, :, d + 1 :]  # (T + 1, N, H)
     hs[0] = h0
-    w_all = reusable((d + 1 + hid, 4 * hid), x)  # [Wx; b; Wh], sigmoid gates' columns halved
-    w_all[:d], w_all[d], w_all[d + 1 :] = Wx, b, Wh
-    w_all *= scale
-    gates = reusable((t, n, 4 * hid), x)  # halved a_i, a_f, a_o; then tanh(s * a) in place
+    w_all = reusable((d + 1 + hid, 4 * hid), x)  # [Wx; b; Wh], columns times _NEGATE
+    negate = sigmoid_scale(x, _NEGATE, hid)
+    mul_into(Wx, negate, w_all[:d])
+    mul_into(b, negate, w_all[d])
+    mul_into(Wh, negate, w_all[d + 1 :])
+    sig = reusable((t, n, 4 * hid), x)  # -a (-2 a_g), then the gates' sigmoids in place
     cs = reusable((t + 1, n, hid), x)
     cs[0] = 0.0
     tanh_c = reusable((t, n, hid), x)
-    act, ig = empty((n, 4 * hid), x), empty((n, hid), x)  # per-step scratch
-    mm, mul, tanh, add, _ = _ops(x)
-    i_, f_, g_, o_ = (
-        act[:, :hid],
-        act[:, hid : 2 * hid],
-        act[:, 2 * hid : 3 * hid],
-        act[:, 3 * hid :],
-    )
-    for step in range(t):  # 9 calls a step
-        a = gates[step]  # (N, 4H)
-        mm(xh[step], w_all, out=a)  # [x_t, 1, h_{t-1}] @ [Wx; b; Wh]
-        tanh(a, a)  # tanh of the (halved) pre-activations, kept for the backward pass
-        mul(a, scale, act)
-        add(act, shift, act)  # i, f, g, o
-        c = cs[step + 1]
-        mul(f_, cs[step], c)  # f * c_prev
-        mul(i_, g_, ig)  # i * g
-        add(c, ig, c)
-        tc = tanh_c[step]
-        tanh(c, tc)
-        mul(o_, tc, hs[step + 1])  # h = o * tanh(c)
+    g = empty((n, hid), x)  # per-step scratch: g, then i * g
+    mm, mul, tanh, add, sub, exp, recip = _ops(x)
+    one, two = _numbers(x, 1.0, 2.0)
+    with _quiet(x):
+        for step in range(t):  # 11 calls a step
+            s = sig[step]  # (N, 4H)
+            mm(xh[step], w_all, out=s)  # -[x_t, 1, h_{t-1}] @ [Wx; b; Wh] (g: twice that)
+            exp(s, s)
+            add(s, one, s)
+            recip(s, s)  # i, f, sigmoid(2 a_g), o
+            mul(s[:, 2 * hid : 3 * hid], two, g)
+            sub(g, one, g)  # g = tanh(a_g)
+            c = cs[step + 1]
+            mul(s[:, hid : 2 * hid], cs[step], c)  # f * c_prev
+            mul(s[:, :hid], g, g)  # i * g
+            add(c, g, c)
+            tc = tanh_c[step]
+            tanh(c, tc)
+            mul(s[:, 3 * hid :], tc, hs[step + 1])  # h = o * tanh(c)
     h = batch_major(hs[1:], reuse=True)  # (N, T, H)
-    return h, LSTMCache(xh, hs, cs, tanh_c, gates, Wx, Wh)
+    return h, LSTMCache(xh, hs, cs, tanh_c, sig, Wx, Wh)
 
 
 def lstm_backward(dh: Any, cache: LSTMCache) -> tuple[Any, Any, Any, Any, Any]:
@@ -238,28 +275,29 @@ def lstm_backward(dh: Any, cache: LSTMCache) -> tuple[Any, Any, Any, Any, Any]:
         arrays are still in the cache (measured: faster than whole-sequence passes).
     """
     check_cache(cache, LSTMCache, "lstm_forward")
-    xh, hs, cs, tanh_c, tanh_gates, Wx, Wh = cache
+    xh, hs, cs, tanh_c, sig, Wx, Wh = cache
     t, n, hid = (int(s) for s in tanh_c.shape)
     d = int(Wx.shape[0])
     dh = check_upstream("dh", dh, hs, (n, t, hid), "(N, T, H)")  # read in place: dh[:, step]
-    # d gate / d a = q * (1 - tanh_gate^2), q = 1/4 (sigmoid gates) or 1 (g): the loop keeps
-    # dA / q, and q goes into the weights (exact: powers of 2), never into the loop
-    scale, shift = sigmoid_scale(xh, _SCALE, hid), sigmoid_scale(xh, _SHIFT, hid)
-    q = scale * scale  # (4H,)
-    wh_q_t = mul_into(Wh.T, q[:, None], reusable((4 * hid, hid), xh))  # (4H, H)
-    act, w = empty((n, 4 * hid), xh), empty((n, 4 * hid), xh)  # per-step scratch
-    i, f = act[:, :hid], act[:, hid : 2 * hid]
-    g, o = act[:, 2 * hid : 3 * hid], act[:, 3 * hid :]
-    u = empty((n, hid), xh)
+    # d gate / d a = q * s (1 - s): the loop keeps dA / q, and q goes into the weights
+    # (exact: powers of 2), never into the loop
+    q = sigmoid_scale(xh, _DERIV, hid)  # (4H,)
+    # transposed views: BLAS reads them as they are; NumPy's transposing copy of Wh * q
+    # costs more than it saves (measured)
+    wh_q_t = mul_into(Wh, q, reusable((hid, 4 * hid), xh)).T  # (4H, H)
+    w = empty((n, 4 * hid), xh)  # per-step scratch
+    g, u = empty((n, hid), xh), empty((n, hid), xh)
     gh = empty((n, hid), xh)  # dL/dh_t (returned as dh0)
     gh[...] = dh[:, t - 1]
     gc = zeros((n, hid), xh)  # dL/dc_t
     da = reusable((t, n, 4 * hid), xh)
-    mm, mul, _, add, sub = _ops(xh)
+    mm, mul, _, add, sub, _, _ = _ops(xh)
+    one, two = _numbers(xh, 1.0, 2.0)
     for step in range(t - 1, -1, -1):  # 16 calls a step, no temporaries
-        a, tg, tc = da[step], tanh_gates[step], tanh_c[step]
-        mul(tg, scale, act)
-        add(act, shift, act)  # i, f, g, o
+        a, s, tc = da[step], sig[step], tanh_c[step]
+        i, f, o = s[:, :hid], s[:, hid : 2 * hid], s[:, 3 * hid :]
+        mul(s[:, 2 * hid : 3 * hid], two, g)
+        sub(g, one, g)  # g = tanh(a_g)
         mul(hs[step + 1], tc, u)  # o tanh(c)^2, as h = o tanh(c)
         sub(u, o, u)
         mul(u, gh, u)
@@ -268,8 +306,8 @@ def lstm_backward(dh: Any, cache: LSTMCache) -> tuple[Any, Any, Any, Any, Any]:
         mul(gc, cs[step], a[:, hid : 2 * hid])  # df
         mul(gc, i, a[:, 2 * hid : 3 * hid])  # dg
         mul(gh, tc, a[:, 3 * hid :])  # do
-        mul(tg, tg, w)
-        sub(1.0, w, w)
+        mul(s, s, w)
+        sub(s, w, w)  # s (1 - s)
         mul(a, w, a)  # (N, 4H): da / q
         mul(gc, f, gc)  # dL/dc_{t-1} through the cell
         mm(a, wh_q_t, out=gh)  # dL/dh_{t-1} through the recurrence
@@ -277,7 +315,7 @@ def lstm_backward(dh: Any, cache: LSTMCache) -> tuple[Any, Any, Any, Any, Any]:
             add(gh, dh[:, step - 1], gh)
     da2 = da.reshape(t * n, 4 * hid)
     dxt = reusable((t, n, d), xh)
-    wx_q_t = mul_into(Wx.T, q[:, None], reusable((4 * hid, d), xh))  # (4H, D)
+    wx_q_t = mul_into(Wx, q, reusable((d, 4 * hid), xh)).T  # (4H, D)
     matmul(da2, wx_q_t, out=dxt.reshape(t * n, d))
     dw = reusable((d + 1 + hid, 4 * hid), xh)  # dWx, db, dWh
     matmul(xh[:t].reshape(t * n, d + 1 + hid).T, da2, out=dw)

@@ -7,7 +7,8 @@ import numpy as np
 import dlkit.functional as F
 
 GATES = {"rnn": 1, "lstm": 4, "gru": 3}
-SIZES = [(3, 5, 7, 4), (2, 1, 3, 5), (1, 4, 4, 6)]  # (N, T, D, H): odd, T = 1, H != D
+# (N, T, D, H): odd, T = 1, H != D, and D == H (the kernels' pooled buffers of equal shape)
+SIZES = [(3, 5, 7, 4), (2, 1, 3, 5), (1, 4, 4, 6), (2, 3, 4, 4)]
 
 
 def inputs(rng, kind, n, t, d, h, dtype=np.float64):

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
+import pytest
 
 import dlkit.functional as F
 
@@ -41,3 +44,38 @@ def test_open_forget_gate_carries_the_gradient_back_unchanged(rng):
     dc = rng.standard_normal((2, h))
     _, _, dc_prev, *_ = F.lstm_step_backward(np.zeros((2, h)), dc, cache)
     np.testing.assert_allclose(dc_prev, dc)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_saturated_gates_are_exact_finite_and_silent(torch, rng, dtype):
+    """Pre-activations of +-1000 overflow exp() inside the kernel: the gates must come out
+    exactly 0 or 1 (no NaN, no RuntimeWarning) and the gradients must still match torch."""
+    arrays = inputs(rng, "lstm", 2, 4, 3, 5)
+    arrays["b"] = (np.sign(rng.standard_normal(20)) * 1000.0).astype(np.float64)
+    arrays = {k: a.astype(dtype) for k, a in arrays.items()}
+    dh = rng.standard_normal((2, 4, 5)).astype(dtype)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        h, cache = F.lstm_forward(**arrays)
+        grads = F.lstm_backward(dh, cache)
+    gates = cache.gates
+    assert np.all(np.isin(gates[..., :10], (0.0, 1.0))) and np.all(
+        np.isin(gates[..., 15:], (0.0, 1.0))
+    )
+    assert np.all(np.abs(gates[..., 10:15]) == 1.0)  # g = tanh(+-1000) = +-1
+    layer = torch.nn.LSTM(3, 5, batch_first=True).to(getattr(torch, np.dtype(dtype).name))
+    with torch.no_grad():
+        layer.weight_ih_l0.copy_(torch.tensor(arrays["Wx"].T))
+        layer.weight_hh_l0.copy_(torch.tensor(arrays["Wh"].T))
+        layer.bias_ih_l0.copy_(torch.tensor(arrays["b"]))
+        layer.bias_hh_l0.zero_()
+    x = torch.tensor(arrays["x"], requires_grad=True)
+    h0 = torch.tensor(arrays["h0"][None], requires_grad=True)
+    out, _ = layer(x, (h0, torch.zeros_like(h0)))
+    out.backward(torch.tensor(dh))
+    expected = [out, x.grad, h0.grad[0], layer.weight_ih_l0.grad.T, layer.weight_hh_l0.grad.T]
+    tol = {"rtol": 1e-5, "atol": 1e-5} if dtype == np.float32 else {"rtol": 1e-10, "atol": 1e-12}
+    for got, want in zip([h, *grads[:4]], expected, strict=True):
+        assert np.all(np.isfinite(got))
+        np.testing.assert_allclose(got, want.detach().numpy(), **tol)
+    np.testing.assert_allclose(grads[4], layer.bias_ih_l0.grad.numpy(), **tol)
