@@ -49,6 +49,7 @@ from dlgrade.sandbox import ENV_DLKIT
 
 ENV_SCHEDULER = "DLGRADE_SCHEDULER"
 RETRIES = 2  # extra tries of a task that raised (a dead worker is Dask's own rescheduling)
+CONTEXT_TRIES = 3  # sends of a batch whose scattered context was lost with a worker
 # the host's settings that are no worker's: its folders, its database, its scheduler
 _HOST_ONLY = {ENV_CONFIG_DIR, ENV_DB_URL, ENV_RELEASE_DIR, ENV_SOURCE_DIR, ENV_STATE_DIR}
 _HOST_ONLY |= {ENV_DLKIT, ENV_SCHEDULER}
@@ -195,10 +196,15 @@ class Cluster:
     submissions of 01_perceptron, for no isolation that the forked nbgrader and the sandbox do
     not already give).
     ``make_context``: builds the run's context (:func:`context`), sent once to every worker.
+    ``task``: the function of ``(context, batch)`` run for each batch (:func:`grade_batch`;
+    the tests give their own), and ``warm``: start :class:`WarmNbgrader` on the workers.
     :meth:`grade` may be called from several threads at once."""
 
-    def __init__(self, scheduler: str | None, workers: int, make_context) -> None:
+    def __init__(
+        self, scheduler: str | None, workers: int, make_context, *, task=None, warm: bool = True
+    ) -> None:
         self.scheduler, self.workers, self._make_context = scheduler, workers, make_context
+        self._task, self._warm = task or grade_batch, warm
         self._lock = threading.Lock()
         self.client = self.local = self._shared = None
 
@@ -221,7 +227,8 @@ class Cluster:
                         silence_logs=logging.ERROR,
                     )
                     self.client = Client(self.local)
-                self.client.register_plugin(WarmNbgrader())
+                if self._warm:
+                    self.client.register_plugin(WarmNbgrader())
             if self._shared is None:
                 ctx = [self._make_context()]
                 self._shared = self.client.scatter(ctx, broadcast=True, hash=False)[0]
@@ -238,13 +245,35 @@ class Cluster:
     def grade(self, batch: list[tuple[str, dict[str, bytes]]]) -> dict:
         """:func:`grade_batch` of ``batch`` on the cluster: its result, or the exception of its
         last try (a task that raised is tried :data:`RETRIES` more times; one whose worker
-        died, rescheduled by Dask) -- KilledWorker, the task's own exception, a lost cluster."""
-        client, shared = self._start()
-        future = client.submit(grade_batch, shared, batch, retries=RETRIES, pure=False)
-        try:
-            return future.result()
-        finally:
-            future.release()
+        died, rescheduled by Dask) -- KilledWorker, the task's own exception, a lost cluster.
+
+        A task cancelled because the context is gone ("lost dependencies": the scheduler's
+        active memory manager keeps ONE copy of scattered data, so a worker that dies can
+        take the context with it) is sent again with the context scattered again, up to
+        :data:`CONTEXT_TRIES` times."""
+        from distributed.client import FutureCancelledError
+
+        for attempt in range(CONTEXT_TRIES):
+            client, shared = self._start()
+            future = client.submit(self._task, shared, batch, retries=RETRIES, pure=False)
+            try:
+                return future.result()
+            except FutureCancelledError as exc:
+                lost = shared.status != "finished" or "lost dependencies" in str(exc)
+                if not lost or attempt == CONTEXT_TRIES - 1:
+                    raise  # cancelled for another reason, or lost again and again
+                self._forget(shared)
+            finally:
+                future.release()
+        raise AssertionError("unreachable")  # the loop returns or raises
+
+    def _forget(self, shared) -> None:
+        """Drop the scattered context ``shared`` (lost with a worker): the next
+        :meth:`_start` scatters it again. Other threads that lost it too find it replaced."""
+        with self._lock:
+            if self._shared is shared:
+                self._shared = None
+                shared.release()
 
     def __enter__(self) -> Cluster:
         return self
