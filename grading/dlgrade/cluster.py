@@ -259,7 +259,7 @@ class Cluster:
             try:
                 return future.result()
             except FutureCancelledError as exc:
-                lost = shared.status != "finished" or "lost dependencies" in str(exc)
+                lost = shared.status != "finished" or exc.reason == "lost dependencies"
                 if not lost or attempt == CONTEXT_TRIES - 1:
                     raise  # cancelled for another reason, or lost again and again
                 self._forget(shared)
